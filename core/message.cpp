@@ -1,0 +1,135 @@
+// message.cpp - header field helpers.
+#include "core/message.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace x400::core {
+
+bool iequals(std::string_view a, std::string_view b)
+{
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+bool is_trace_field(std::string_view name)
+{
+    return iequals(name, "Received") || iequals(name, "Return-Path") ||
+           iequals(name, "Delivered-To") || iequals(name, "X-Original-To");
+}
+
+bool is_own_field(std::string_view name)
+{
+    return iequals(name, "X400-Message-Token") || iequals(name, "X400-Security-Results") ||
+           iequals(name, "X400-Content-Info");
+}
+
+namespace {
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view trim(std::string_view s)
+{
+    const char* ws = " \t\r\n";
+    auto b = s.find_first_not_of(ws);
+    if (b == std::string_view::npos) return {};
+    auto e = s.find_last_not_of(ws);
+    return s.substr(b, e - b + 1);
+}
+
+// strip_comments removes RFC 5322 comments, honouring quoted strings.
+std::string strip_comments(std::string_view s)
+{
+    std::string out;
+    int depth = 0;
+    bool quoted = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '\\' && i + 1 < s.size()) {
+            if (depth == 0) {
+                out += c;
+                out += s[i + 1];
+            }
+            ++i;
+            continue;
+        }
+        if (!quoted && c == '(') {
+            ++depth;
+            continue;
+        }
+        if (!quoted && c == ')' && depth > 0) {
+            --depth;
+            continue;
+        }
+        if (depth == 0) {
+            if (c == '"') quoted = !quoted;
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string normalize_address(std::string_view address)
+{
+    std::string_view a = trim(address);
+    if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+    auto at = a.rfind('@');
+    if (at == std::string_view::npos) return std::string(a);
+    return std::string(a.substr(0, at + 1)) + lower(a.substr(at + 1));
+}
+
+bool same_address(std::string_view a, std::string_view b)
+{
+    return iequals(normalize_address(a), normalize_address(b));
+}
+
+Result<std::string> header_address(std::string_view value)
+{
+    std::string v = strip_comments(value);
+    std::string_view s = trim(v);
+    // "Display Name <addr>" form: the angle-addr wins; otherwise the
+    // first comma-separated element is a bare addr-spec.
+    std::string_view addr;
+    bool quoted = false;
+    std::size_t lt = std::string_view::npos;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '"') quoted = !quoted;
+        if (!quoted && s[i] == '<') {
+            lt = i;
+            break;
+        }
+    }
+    if (lt != std::string_view::npos) {
+        auto gt = s.find('>', lt);
+        if (gt == std::string_view::npos) return make_error(Errc::decode, "unclosed '<' in address");
+        addr = s.substr(lt + 1, gt - lt - 1);
+    } else {
+        addr = s.substr(0, s.find(','));
+    }
+    addr = trim(addr);
+    if (addr.empty() || addr.find('@') == std::string_view::npos ||
+        addr.find_first_of(" \t\r\n") != std::string_view::npos) {
+        return make_error(Errc::decode, "no mailbox address in field");
+    }
+    return normalize_address(addr);
+}
+
+const std::string* find_header(const Message& m, std::string_view name)
+{
+    for (const auto& h : m.headers) {
+        if (iequals(h.name, name)) return &h.value;
+    }
+    return nullptr;
+}
+
+}  // namespace x400::core

@@ -1,0 +1,211 @@
+// config.cpp - the configuration table and its parser.
+#include "milter/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace x400::milter {
+
+namespace {
+
+using Setter = std::function<Status(Config&, const std::string&)>;
+using Getter = std::function<std::string(const Config&)>;
+
+struct Key {
+    const char* name;
+    const char* default_value;
+    const char* description;
+    Setter set;
+    Getter get;
+};
+
+std::vector<std::string> split_list(const std::string& v)
+{
+    std::vector<std::string> out;
+    std::string item;
+    std::istringstream in(v);
+    while (in >> item) {
+        if (item.back() == ',') item.pop_back();
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+std::string join(const std::vector<std::string>& v)
+{
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+    return out;
+}
+
+Status parse_int(const std::string& v, int lo, int hi, int base, int& out)
+{
+    try {
+        std::size_t used = 0;
+        long n = std::stol(v, &used, base);
+        if (used != v.size() || n < lo || n > hi) throw std::out_of_range(v);
+        out = static_cast<int>(n);
+        return {};
+    } catch (const std::exception&) {
+        return make_error(Errc::config, "'" + v + "' is not a number from " +
+                                            std::to_string(lo) + " to " + std::to_string(hi));
+    }
+}
+
+Status parse_bool(const std::string& v, bool& out)
+{
+    if (v == "yes" || v == "required" || v == "on") {
+        out = true;
+    } else if (v == "no" || v == "off") {
+        out = false;
+    } else {
+        return make_error(Errc::config, "'" + v + "' is neither 'required' nor 'off'");
+    }
+    return {};
+}
+
+std::string hostname()
+{
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+#define STR_KEY(k, def, doc) \
+    {#k, def, doc, [](Config& c, const std::string& v) { c.k = v; return Status{}; }, \
+     [](const Config& c) { return c.k; }}
+#define LIST_KEY(k, def, doc) \
+    {#k, def, doc, [](Config& c, const std::string& v) { c.k = split_list(v); return Status{}; }, \
+     [](const Config& c) { return join(c.k); }}
+
+// k_keys is the configuration: every key, its default and its meaning.
+const std::vector<Key>& keys()
+{
+    static const std::vector<Key> k_keys = {
+        {"role", "receive",
+         "originate: seal mail from our users; receive: verify and open mail for local users",
+         [](Config& c, const std::string& v) {
+             if (v == "originate") c.role = Role::originate;
+             else if (v == "receive") c.role = Role::receive;
+             else return Status(make_error(Errc::config, "role must be originate or receive"));
+             return Status{};
+         },
+         [](const Config& c) {
+             return std::string(c.role == Role::originate ? "originate" : "receive");
+         }},
+        STR_KEY(socket, "unix:/run/x400sec/x400sec.sock",
+                "where the MTA connects: unix:PATH or inet:PORT@ADDRESS (libmilter syntax)"),
+        {"socket_mode", "0660", "permissions of a unix socket (octal)",
+         [](Config& c, const std::string& v) { return parse_int(v, 0, 0777, 8, c.socket_mode); },
+         [](const Config& c) {
+             std::ostringstream o;
+             o << '0' << std::oct << c.socket_mode;
+             return o.str();
+         }},
+        STR_KEY(authserv_id, "", "name in results fields; empty: this host's name"),
+        LIST_KEY(local_domains, "",
+                 "receive role: domains whose recipients are ours; empty: every recipient"),
+        STR_KEY(key_dir, "/etc/x400sec/keys",
+                "directory of private keys, one ADDRESS.key PEM file per user (mode 600)"),
+        LIST_KEY(ldap_uri, "ldap://localhost/", "LDAP servers, tried in order"),
+        STR_KEY(ldap_base, "", "search base for user entries"),
+        STR_KEY(ldap_user_filter, "(mail=%s)",
+                "filter for a user's entry; %s is the RFC 4515-escaped address"),
+        STR_KEY(ldap_bind_dn, "", "DN for a simple bind; empty: anonymous"),
+        {"ldap_timeout", "5000", "LDAP connect and search time limit, milliseconds",
+         [](Config& c, const std::string& v) {
+             return parse_int(v, 100, 60000, 10, c.ldap_timeout_ms);
+         },
+         [](const Config& c) { return std::to_string(c.ldap_timeout_ms); }},
+        STR_KEY(trust_anchors, "/etc/x400sec/trust-anchors.pem",
+                "PEM file of the CA certificates this domain trusts"),
+        {"confidentiality", "off",
+         "originate role: 'required' encrypts content for every recipient or refuses the mail",
+         [](Config& c, const std::string& v) { return parse_bool(v, c.confidentiality); },
+         [](const Config& c) { return std::string(c.confidentiality ? "required" : "off"); }},
+        STR_KEY(outer_subject, "Encrypted message",
+                "Subject of an encrypted message as seen in transit"),
+        {"log_level", "1", "0 errors only, 1 one line per message, 2 per recipient, 3 debug",
+         [](Config& c, const std::string& v) { return parse_int(v, 0, 3, 10, c.log_level); },
+         [](const Config& c) { return std::to_string(c.log_level); }},
+    };
+    return k_keys;
+}
+
+#undef STR_KEY
+#undef LIST_KEY
+
+std::string trim(const std::string& s)
+{
+    auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string::npos) return {};
+    auto e = s.find_last_not_of(" \t\r");
+    return s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Config>> parse_config(const std::string& text,
+                                                   const std::string& name)
+{
+    auto config = std::make_shared<Config>();
+    for (const auto& k : keys()) {
+        Status s = k.set(*config, k.default_value);
+        if (!s) return make_error(Errc::internal, "default of " + std::string(k.name));
+    }
+    std::istringstream in(text);
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        std::string t = trim(line);
+        if (t.empty() || t[0] == '#') continue;
+        const std::string where = name + ", line " + std::to_string(lineno) + ": ";
+        auto eq = t.find('=');
+        if (eq == std::string::npos) {
+            return make_error(Errc::config, where + "expected 'key = value'");
+        }
+        std::string key = trim(t.substr(0, eq));
+        std::string value = trim(t.substr(eq + 1));
+        const Key* found = nullptr;
+        for (const auto& k : keys()) {
+            if (key == k.name) found = &k;
+        }
+        if (found == nullptr) return make_error(Errc::config, where + "unknown key '" + key + "'");
+        Status s = found->set(*config, value);
+        if (!s) return make_error(Errc::config, where + key + ": " + s.error().detail);
+    }
+    if (config->authserv_id.empty()) config->authserv_id = hostname();
+    return std::shared_ptr<const Config>(std::move(config));
+}
+
+Result<std::shared_ptr<const Config>> load_config(const std::string& path)
+{
+    std::ifstream f(path);
+    if (!f) return make_error(Errc::config, "cannot read configuration file '" + path + "'");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return parse_config(ss.str(), path);
+}
+
+std::string print_config(const Config& config)
+{
+    std::string out;
+    for (const auto& k : keys()) out += std::string(k.name) + " = " + k.get(config) + "\n";
+    return out;
+}
+
+std::string config_documentation()
+{
+    std::string out;
+    for (const auto& k : keys()) {
+        out += std::string(k.name) + " (default: '" + k.default_value + "')\n    " +
+               k.description + "\n";
+    }
+    return out;
+}
+
+}  // namespace x400::milter

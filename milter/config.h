@@ -1,0 +1,51 @@
+// config.h - the milter's configuration: one table declares every key.
+//
+// The file is "key = value" lines; '#' starts a comment line.  Each key is
+// declared once in config.cpp with its type, default and one-line
+// description; parsing, `x400sec-milter -p` and the documentation come
+// from that table.  A loaded Config is immutable and shared.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace x400::milter {
+
+enum class Role { originate, receive };
+
+struct Config {
+    Role role = Role::receive;
+    std::string socket;
+    int socket_mode = 0660;
+    std::string authserv_id;
+    std::vector<std::string> local_domains;
+    std::string key_dir;
+    std::vector<std::string> ldap_uri;
+    std::string ldap_base;
+    std::string ldap_user_filter;
+    std::string ldap_bind_dn;
+    int ldap_timeout_ms = 5000;
+    std::string trust_anchors;
+    bool confidentiality = false;
+    std::string outer_subject;
+    int log_level = 1;
+};
+
+// load_config parses a file; errors name the file and line.
+Result<std::shared_ptr<const Config>> load_config(const std::string& path);
+
+// parse_config parses text (name is used in error messages).
+Result<std::shared_ptr<const Config>> parse_config(const std::string& text,
+                                                   const std::string& name);
+
+// print_config writes the effective configuration, one "key = value" line
+// per key, in table order.
+std::string print_config(const Config& config);
+
+// config_documentation lists every key with its default and description.
+std::string config_documentation();
+
+}  // namespace x400::milter

@@ -1,0 +1,88 @@
+// milter_main.cpp - x400sec-milter: command line and start-up.
+//
+// x400sec-milter [-c FILE] [-f] [-n] [-p]
+//   -c FILE  configuration file (default /etc/x400sec/x400sec.conf)
+//   -f       stay in the foreground and log to standard error
+//   -n       check the configuration and exit
+//   -p       print the effective configuration and exit
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "ldap/directory.h"
+#include "milter/config.h"
+#include "milter/log.h"
+#include "milter/milter_callbacks.h"
+
+using namespace x400;
+
+namespace {
+
+void usage()
+{
+    std::fprintf(stderr,
+                 "usage: x400sec-milter [-c config] [-f] [-n] [-p]\n"
+                 "  -c FILE  configuration file (default /etc/x400sec/x400sec.conf)\n"
+                 "  -f       foreground, log to standard error\n"
+                 "  -n       check the configuration and exit\n"
+                 "  -p       print the effective configuration and exit\n");
+}
+
+ldap::DirectoryConfig directory_config(const milter::Config& c)
+{
+    ldap::DirectoryConfig d;
+    d.uris = c.ldap_uri;
+    d.base = c.ldap_base;
+    d.user_filter = c.ldap_user_filter;
+    d.bind_dn = c.ldap_bind_dn;
+    d.timeout_ms = c.ldap_timeout_ms;
+    d.trust_anchors_file = c.trust_anchors;
+    return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    std::string path = "/etc/x400sec/x400sec.conf";
+    bool foreground = false, check = false, print = false;
+    int opt;
+    while ((opt = getopt(argc, argv, "c:fnph")) != -1) {
+        switch (opt) {
+        case 'c': path = optarg; break;
+        case 'f': foreground = true; break;
+        case 'n': check = true; break;
+        case 'p': print = true; break;
+        case 'h': usage(); return 0;
+        default: usage(); return 2;
+        }
+    }
+    auto config = milter::load_config(path);
+    if (!config) {
+        std::fprintf(stderr, "x400sec-milter: %s\n", config.error().detail.c_str());
+        return 1;
+    }
+    if (print) {
+        std::fputs(milter::print_config(**config).c_str(), stdout);
+        return 0;
+    }
+    auto directory = ldap::Directory::open(directory_config(**config));
+    if (!directory) {
+        std::fprintf(stderr, "x400sec-milter: directory: %s\n",
+                     directory.error().text().c_str());
+        return 1;
+    }
+    if (check) {
+        std::printf("x400sec-milter: %s: configuration is valid\n", path.c_str());
+        return 0;
+    }
+    milter::log_open("x400sec-milter", foreground, (*config)->log_level);
+    if (!foreground && daemon(0, 0) != 0) {
+        std::perror("x400sec-milter: daemon");
+        return 1;
+    }
+    milter::Shared shared(*config, std::move(*directory));
+    return milter::run_milter(shared);
+}
