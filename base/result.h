@@ -6,6 +6,7 @@
 // programs (milter, tools) log.  Bugs, not bad input, are what may throw.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,11 @@ enum class Errc {
 
 // errc_name returns a stable lower-case name for logs and results headers.
 const char* errc_name(Errc code);
+
+inline std::ostream& operator<<(std::ostream& os, Errc code)
+{
+    return os << errc_name(code);
+}
 
 struct Error {
     Errc code = Errc::internal;

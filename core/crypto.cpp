@@ -22,9 +22,15 @@ constexpr const char* k_oid_rsaes_oaep = "1.2.840.113549.1.1.7";
 constexpr const char* k_oid_aes256_gcm = "2.16.840.1.101.3.4.1.46";
 
 // RSAES-OAEP-params for SHA-256 and MGF1-SHA-256, pSourceFunc left at its
-// default (RFC 4055 section 4.1; the same bytes as RFC 4055's
-// rSAES-OAEP-SHA256-Params).
+// default (RFC 4055 section 4.1).  The hash AlgorithmIdentifiers are written
+// without parameters, as OpenSSL's CMS does; the form with NULL parameters
+// (RFC 4055's own rSAES-OAEP-SHA256-Params) is accepted as well.
 const std::uint8_t k_oaep_sha256_params[] = {
+    0x30, 0x2b, 0xa0, 0x0d, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+    0x02, 0x01, 0xa1, 0x1a, 0x30, 0x18, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
+    0x01, 0x08, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+};
+const std::uint8_t k_oaep_sha256_null_params[] = {
     0x30, 0x2f, 0xa0, 0x0f, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
     0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xa1, 0x1c, 0x30, 0x1a, 0x06, 0x09, 0x2a,
     0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08, 0x30, 0x0d, 0x06, 0x09, 0x60,
@@ -227,7 +233,11 @@ Result<SecretBytes> unwrap_key(EVP_PKEY* own_key, const asn1::AlgorithmId& alg, 
 {
     auto expected = key_transport_algorithm();
     if (!expected) return expected.error();
-    if (!(alg == *expected)) {
+    auto with_null = asn1::make_algorithm_id(
+        k_oid_rsaes_oaep,
+        Bytes(std::begin(k_oaep_sha256_null_params), std::end(k_oaep_sha256_null_params)));
+    if (!with_null) return with_null.error();
+    if (!(alg == *expected) && !(alg == *with_null)) {
         return make_error(Errc::verify, "key transport algorithm is not RSAES-OAEP-SHA256");
     }
     EvpPkeyCtxPtr pctx(EVP_PKEY_CTX_new_from_pkey(nullptr, own_key, nullptr));

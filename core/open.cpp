@@ -88,6 +88,7 @@ std::optional<Message> try_decrypt(const Message& m,
         for (auto& o : result.outcomes) {
             if (o.recipient == vt.recipient) out = &o;
         }
+        if (out == nullptr) continue;
         if (rcpt->private_key == nullptr) {
             out->reason = "content encrypted; this message store lacks the recipient's key";
             continue;

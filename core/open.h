@@ -33,6 +33,11 @@ enum class Verdict { pass, fail, none, temperror };
 
 const char* verdict_name(Verdict v);
 
+inline std::ostream& operator<<(std::ostream& os, Verdict v)
+{
+    return os << verdict_name(v);
+}
+
 struct RecipientOutcome {
     std::string recipient;
     Verdict token = Verdict::none;

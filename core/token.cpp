@@ -91,7 +91,8 @@ Result<VerifiedToken> verify_message_token(std::span<const std::uint8_t> der,
     if (!token->data.signed_data) {
         return make_error(Errc::decode, "token has no signed-data");
     }
-    return VerifiedToken{std::move(*token), normalize_address(rcpt)};
+    std::string recipient = normalize_address(rcpt);
+    return VerifiedToken{std::move(*token), std::move(recipient)};
 }
 
 Result<SecretBytes> open_encrypted_data(const asn1::MessageToken& token, EVP_PKEY* own_key)
