@@ -8,6 +8,7 @@
 #pragma once
 
 #include <openssl/asn1.h>
+#include <openssl/asn1t.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
@@ -50,6 +51,7 @@ X400_OSSL_PTR(BignumPtr, BIGNUM, BN_free);
 X400_OSSL_PTR(Asn1IntegerPtr, ASN1_INTEGER, ASN1_INTEGER_free);
 X400_OSSL_PTR(Asn1ObjectPtr, ASN1_OBJECT, ASN1_OBJECT_free);
 X400_OSSL_PTR(Asn1TimePtr, ASN1_TIME, ASN1_TIME_free);
+X400_OSSL_PTR(Asn1StringPtr, ASN1_STRING, ASN1_STRING_free);
 
 #undef X400_OSSL_PTR
 
@@ -58,6 +60,23 @@ struct X509StackDeleter {
     void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+
+// Asn1ItemPtr<T> owns a value of a type built with OpenSSL's ASN.1
+// templates (asn1t.h); the ASN1_ITEM that describes T frees it, with
+// everything it points to.  asn1_item_new makes an empty one (null on
+// allocation failure).
+struct Asn1ItemDeleter {
+    const ASN1_ITEM* item = nullptr;
+    void operator()(void* p) const { ASN1_item_free(static_cast<ASN1_VALUE*>(p), item); }
+};
+template <class T>
+using Asn1ItemPtr = std::unique_ptr<T, Asn1ItemDeleter>;
+
+template <class T>
+Asn1ItemPtr<T> asn1_item_new(const ASN1_ITEM* item)
+{
+    return Asn1ItemPtr<T>(reinterpret_cast<T*>(ASN1_item_new(item)), Asn1ItemDeleter{item});
+}
 
 // OsslBytes frees memory that OpenSSL allocated (i2d output, strings).
 struct OsslFree {
