@@ -2,6 +2,8 @@
 #include "core/message.h"
 
 #include <algorithm>
+#include <openssl/evp.h>
+
 #include <cctype>
 
 namespace x400::core {
@@ -122,6 +124,38 @@ Result<std::string> header_address(std::string_view value)
         return make_error(Errc::decode, "no mailbox address in field");
     }
     return normalize_address(addr);
+}
+
+std::string content_digest(const Message& message)
+{
+    std::string text;
+    for (const auto& h : message.headers) {
+        if (is_trace_field(h.name) || is_own_field(h.name)) continue;
+        text += h.name + ":" + h.value + "\n";
+    }
+    text += "\n";
+    text += message.body;
+    // Every line ending, CRLF, CR or LF, becomes LF.
+    std::string lf;
+    lf.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\r') {
+            if (i + 1 < text.size() && text[i + 1] == '\n') continue;
+            lf += '\n';
+        } else {
+            lf += text[i];
+        }
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(lf.data(), lf.size(), md, &len, EVP_sha256(), nullptr);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
 }
 
 const std::string* find_header(const Message& m, std::string_view name)

@@ -65,6 +65,12 @@ std::string normalize_address(std::string_view address);
 // same_address compares two addresses as x400sec does: case-insensitively.
 bool same_address(std::string_view a, std::string_view b);
 
+// content_digest returns the SHA-256, in hex, of the header fields (but
+// trace and x400sec fields) and body with every line ending written as LF:
+// what an operator or a test compares to show that the content arrived as
+// it left, line endings aside.
+std::string content_digest(const Message& message);
+
 // find_header returns the value of the first field of that name, or null.
 const std::string* find_header(const Message& m, std::string_view name);
 

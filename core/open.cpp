@@ -132,7 +132,8 @@ std::optional<Message> try_decrypt(const Message& m,
 
 }  // namespace
 
-OpenResult open_message(const Message& message, const std::vector<OpenRecipient>& recipients,
+OpenResult open_message(const Message& message, std::string_view envelope_originator,
+                        const std::vector<OpenRecipient>& recipients,
                         const OriginatorKeys& originator_keys, std::string_view authserv_id)
 {
     OpenResult result;
@@ -143,8 +144,10 @@ OpenResult open_message(const Message& message, const std::vector<OpenRecipient>
     FoundTokens found = collect_tokens(message);
     std::optional<Result<EvpPkeyPtr>> originator_key;
     const std::string* from = find_header(message, "From");
-    auto originator = from ? header_address(*from) : Result<std::string>(
-                                                         make_error(Errc::decode, "no From field"));
+    auto originator =
+        !envelope_originator.empty() ? Result<std::string>(normalize_address(envelope_originator))
+        : from ? header_address(*from)
+               : Result<std::string>(make_error(Errc::decode, "no sender and no From field"));
     if (originator) result.originator = *originator;
 
     // Step 1: verify each local recipient's token.
@@ -227,6 +230,7 @@ OpenResult open_message(const Message& message, const std::vector<OpenRecipient>
         for (const auto& h : original->headers) {
             result.edits.push_back({HeaderEdit::Kind::append, h.name, 0, h.value});
         }
+        result.content_digest = content_digest(*original);
         result.new_body = std::move(original->body);
         result.restored = true;
     }

@@ -53,13 +53,18 @@ struct OpenResult {
     std::string originator;             // empty if the From field had none
     bool encrypted = false;
     bool restored = false;              // the original content replaced the sealed one
+    std::string content_digest;         // content_digest() of it, when restored
     std::vector<RecipientOutcome> outcomes;
     std::vector<HeaderEdit> edits;
     std::optional<std::string> new_body;
 };
 
 // open_message never fails as a whole: every problem becomes an outcome.
-OpenResult open_message(const Message& message, const std::vector<OpenRecipient>& recipients,
+// The originator is the envelope sender (X.411's originator-name is an
+// envelope field, which RFC 2156 maps to SMTP MAIL FROM); when that is
+// empty, as for a null sender, the From field's address.
+OpenResult open_message(const Message& message, std::string_view originator,
+                        const std::vector<OpenRecipient>& recipients,
                         const OriginatorKeys& originator_keys, std::string_view authserv_id);
 
 // results_value formats one outcome as the value of X400-Security-Results.

@@ -92,8 +92,12 @@ Outcome refuse(Outcome::Action action, std::string status, std::string reply)
 Outcome Session::originate(std::int64_t now)
 {
     const Config& cfg = *m_shared.config;
+    // The originator is the envelope sender (RFC 2156 maps X.411's
+    // originator-name to MAIL FROM); a null sender falls back to From.
     const std::string* from = core::find_header(m_message, "From");
-    auto addr = from ? core::header_address(*from) : Result<std::string>(m_sender);
+    auto addr = !m_sender.empty() ? Result<std::string>(m_sender)
+                : from            ? core::header_address(*from)
+                                  : Result<std::string>(std::string());
     if (!addr || addr->empty()) {
         log_line(LogLevel::warning, m_queue_id, "seal", "no originator address -- not sealed");
         return cfg.confidentiality
@@ -157,7 +161,8 @@ Outcome Session::originate(std::int64_t now)
     log_line(LogLevel::info, m_queue_id, "seal",
              "sealed: originator=<" + originator + "> tokens=" +
                  std::to_string(recipients.size()) +
-                 " confidentiality=" + (cfg.confidentiality ? "yes" : "no"));
+                 " confidentiality=" + (cfg.confidentiality ? "yes" : "no") +
+                 " content=sha256:" + core::content_digest(m_message));
     Outcome o;
     o.edits = std::move(sealed->edits);
     o.new_body = std::move(sealed->new_body);
@@ -186,7 +191,8 @@ Outcome Session::receive()
         if (!cert) return cert.error();
         return EvpPkeyPtr(X509_get_pubkey(cert->certificate.get()));
     };
-    core::OpenResult res = core::open_message(m_message, local, lookup, cfg.authserv_id);
+    core::OpenResult res =
+        core::open_message(m_message, m_sender, local, lookup, cfg.authserv_id);
     for (const auto& o : res.outcomes) {
         std::string line = "rcpt=<" + o.recipient + "> token=" + core::verdict_name(o.token) +
                            " cic=" + core::verdict_name(o.cic);
@@ -198,6 +204,12 @@ Outcome Session::receive()
                      ? LogLevel::info
                      : LogLevel::warning,
                  m_queue_id, "open", line);
+    }
+    if (res.restored) {
+        // The digest of what the recipients now get, to compare with the
+        // one the originating side logged.
+        log_line(LogLevel::info, m_queue_id, "open",
+                 "content restored: content=sha256:" + res.content_digest);
     }
     Outcome out;
     out.edits = std::move(res.edits);

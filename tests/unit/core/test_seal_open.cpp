@@ -156,7 +156,7 @@ BOOST_AUTO_TEST_CASE(sealed_and_opened_content_is_the_original_byte_for_byte)
     Message sealed = seal(m, alice(), true);
     BOOST_TEST(sealed.body.find("Figures") == std::string::npos, "plaintext leaked");
     BOOST_TEST(find_header(sealed, "Subject")->find("quarterly") == std::string::npos);
-    OpenResult r = open_message(sealed, both(), directory_of({{"alice@a.example", alice()}}),
+    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
                                 "mx.b.example");
     BOOST_TEST(r.restored);
     Message opened = apply(sealed, r.edits, r.new_body);
@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(authentication_only_leaves_content_and_verifies)
     const Message m = sample();
     Message sealed = seal(m, alice(), false);
     BOOST_TEST(sealed.body == m.body);
-    OpenResult r = open_message(sealed, both(), directory_of({{"alice@a.example", alice()}}),
+    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
                                 "mx.b.example");
     for (const auto& o : r.outcomes) {
         BOOST_TEST(o.token == Verdict::pass);
@@ -185,7 +185,7 @@ BOOST_AUTO_TEST_CASE(changed_content_fails_the_cic)
 {
     Message sealed = seal(sample(), alice(), false);
     sealed.body = "Figures attached.\r\nPay Mallory\r\n";
-    OpenResult r = open_message(sealed, both(), directory_of({{"alice@a.example", alice()}}),
+    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
                                 "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::pass);
     BOOST_TEST(r.outcomes[0].cic == Verdict::fail);
@@ -196,7 +196,7 @@ BOOST_AUTO_TEST_CASE(token_signed_by_another_key_fails)
     // Mallory signs tokens but the From field names Alice: the token does
     // not verify under Alice's certificate.
     Message sealed = seal(sample(), mallory(), true);
-    OpenResult r = open_message(sealed, both(), directory_of({{"alice@a.example", alice()}}),
+    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
                                 "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::fail);
     BOOST_TEST(!r.restored);
@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(paper_section_5_1_resigned_copy_is_rejected)
                           {"Content-Transfer-Encoding", " base64"},
                           {k_token_field, " " + base64_encode(*forged)}};
     from_carol.body = from_alice.body;
-    OpenResult r = open_message(from_carol, {{"bob@b.example", bob()}},
+    OpenResult r = open_message(from_carol, "carol@c.example", {{"bob@b.example", bob()}},
                                 directory_of({{"carol@c.example", carol()}}), "mx");
     BOOST_REQUIRE(r.outcomes.size() == 1u);
     BOOST_TEST(r.outcomes[0].token == Verdict::pass);  // Carol did sign this token
@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(malformed_token_field_is_a_clear_failure)
     for (auto& h : sealed.headers) {
         if (h.name == k_token_field) h.value = " MIIB!!not base64";
     }
-    OpenResult r = open_message(sealed, both(), directory_of({{"alice@a.example", alice()}}),
+    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
                                 "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::fail);
     BOOST_TEST(r.outcomes[0].reason.find("malformed") != std::string::npos);
@@ -267,14 +267,14 @@ BOOST_AUTO_TEST_CASE(untrusted_originator_certificate_is_a_failure_with_reason)
     auto untrusted = [](const std::string&) -> Result<EvpPkeyPtr> {
         return make_error(Errc::untrusted, "certificate has expired");
     };
-    OpenResult r = open_message(sealed, both(), untrusted, "mx");
+    OpenResult r = open_message(sealed, "alice@a.example", both(), untrusted, "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::fail);
     BOOST_TEST(r.outcomes[0].reason.find("expired") != std::string::npos);
     BOOST_TEST(!r.new_body.has_value());
     auto down = [](const std::string&) -> Result<EvpPkeyPtr> {
         return make_error(Errc::directory_unavailable, "ldap://x: Can't contact LDAP server");
     };
-    r = open_message(sealed, both(), down, "mx");
+    r = open_message(sealed, "alice@a.example", both(), down, "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::temperror);
 }
 
@@ -283,7 +283,7 @@ BOOST_AUTO_TEST_CASE(recipient_without_token_and_incoming_results_are_handled)
     Message sealed = seal(sample(), alice(), false);
     sealed.headers.insert(sealed.headers.begin(),
                           {k_results_field, " evil; rcpt=<dave@b.example>; token=pass"});
-    OpenResult r = open_message(sealed, {{"dave@b.example", nullptr}},
+    OpenResult r = open_message(sealed, "alice@a.example", {{"dave@b.example", nullptr}},
                                 directory_of({{"alice@a.example", alice()}}), "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::none);
     Message out = apply(sealed, r.edits, r.new_body);
@@ -307,7 +307,7 @@ BOOST_AUTO_TEST_CASE(confidentiality_refuses_a_recipient_without_key)
 BOOST_AUTO_TEST_CASE(ms_without_the_users_key_leaves_content_encrypted)
 {
     Message sealed = seal(sample(), alice(), true);
-    OpenResult r = open_message(sealed, {{"bob@b.example", nullptr}},
+    OpenResult r = open_message(sealed, "alice@a.example", {{"bob@b.example", nullptr}},
                                 directory_of({{"alice@a.example", alice()}}), "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::pass);
     BOOST_TEST(r.outcomes[0].cic == Verdict::none);
