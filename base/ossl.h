@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <cstdint>
 #include <memory>
@@ -46,6 +47,7 @@ X400_OSSL_PTR(X509StoreCtxPtr, X509_STORE_CTX, X509_STORE_CTX_free);
 X400_OSSL_PTR(X509CrlPtr, X509_CRL, X509_CRL_free);
 X400_OSSL_PTR(X509AlgorPtr, X509_ALGOR, X509_ALGOR_free);
 X400_OSSL_PTR(X509ExtensionPtr, X509_EXTENSION, X509_EXTENSION_free);
+X400_OSSL_PTR(ExtendedKeyUsagePtr, EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free);
 X400_OSSL_PTR(BioPtr, BIO, BIO_free_all);
 X400_OSSL_PTR(BignumPtr, BIGNUM, BN_free);
 X400_OSSL_PTR(Asn1IntegerPtr, ASN1_INTEGER, ASN1_INTEGER_free);

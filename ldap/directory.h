@@ -61,4 +61,10 @@ public:
 // section 3: '*', '(', ')', '\\' and NUL as \XX, and any non-ASCII byte).
 std::string ldap_filter_escape(std::string_view value);
 
+// ldap_dn_from_name returns the LDAP string form of a distinguished name
+// (RFC 4514: last RDN first, RFC 4514 escaping, unknown attribute types as
+// dotted OIDs with #hex values), e.g. "CN=CA,DC=a,DC=example".  Fails with
+// Errc::decode if OpenSSL cannot print the name.
+Result<std::string> ldap_dn_from_name(const X509_NAME* name);
+
 }  // namespace x400::ldap

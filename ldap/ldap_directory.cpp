@@ -1,0 +1,593 @@
+// ldap_directory.cpp - Directory over OpenLDAP libldap: user certificate
+// look-up, certification path discovery through the CA entries, and path
+// validation with OpenSSL (see directory.h).
+#include <ldap.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/ossl.h"
+#include "base/result.h"
+#include "core/scope.h"
+#include "ldap/directory.h"
+#include "ldap/ldap_handles.h"
+#include "ldap/ldap_pair.h"
+
+namespace x400::ldap {
+
+namespace {
+
+// Bounds on one validation, beyond max_path_length: the distinct issuer
+// names looked up and the candidate paths handed to OpenSSL.
+constexpr std::size_t k_max_lookups = 64;
+constexpr int k_max_attempts = 16;
+constexpr int k_max_entries = 64;
+
+// Attributes is what one search returned: the values of each requested
+// attribute, keyed by the attribute type without options (RFC 4522
+// section 6: slapd answers "userCertificate;binary").
+using Values = std::vector<Bytes>;
+using Attributes = std::map<std::string, Values>;
+
+std::string lower(std::string_view s)
+{
+    std::string out(s);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return out;
+}
+
+// base_type strips the options (";binary") off an attribute description.
+std::string base_type(std::string_view description)
+{
+    return lower(description.substr(0, description.find(';')));
+}
+
+timeval to_timeval(int ms)
+{
+    timeval tv{};
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = static_cast<suseconds_t>(ms % 1000) * 1000;
+    return tv;
+}
+
+std::string name_text(const X509_NAME* name)
+{
+    auto dn = ldap_dn_from_name(name);
+    return dn ? *dn : std::string("(unprintable name)");
+}
+
+bool self_issued(X509* cert)
+{
+    return X509_NAME_cmp(X509_get_subject_name(cert), X509_get_issuer_name(cert)) == 0;
+}
+
+bool contains(const std::vector<X509*>& path, X509* cert)
+{
+    for (X509* c : path) {
+        if (X509_cmp(c, cert) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// has_purpose tells whether the certificate's extended key usage lists
+// the OID (RFC 5280 section 4.2.1.12).  anyExtendedKeyUsage does not count:
+// a key certified for every purpose is not one certified for this scope.
+bool has_purpose(X509* cert, const char* oid)
+{
+    const ExtendedKeyUsagePtr eku(static_cast<EXTENDED_KEY_USAGE*>(
+        X509_get_ext_d2i(cert, NID_ext_key_usage, nullptr, nullptr)));
+    if (!eku) {
+        ERR_clear_error();
+        return false;
+    }
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) {
+        char text[128];
+        const int n = OBJ_obj2txt(text, sizeof text, sk_ASN1_OBJECT_value(eku.get(), i), 1);
+        if (n > 0 && n < static_cast<int>(sizeof text) && std::strcmp(text, oid) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+class LdapDirectory final : public Directory {
+public:
+    LdapDirectory(DirectoryConfig config, X509StorePtr store, std::vector<X509Ptr> anchors)
+        : m_config(std::move(config)), m_store(std::move(store)), m_anchors(std::move(anchors))
+    {
+    }
+
+    Result<ValidatedCertificate> certificate_for(std::string_view mail, KeyScope scope) override;
+    Result<ValidatedCertificate> validate(X509* certificate, KeyScope scope) override;
+
+private:
+    // One validation's state: the certificates fetched per issuer name.
+    struct Discovery {
+        std::map<std::string, std::vector<X509Ptr>> by_name;
+        std::vector<X509*> path;
+        int attempts = 0;
+        bool have_error = false;
+        Error first_error;
+    };
+
+    Status connect_locked();
+    Result<std::vector<Attributes>> search(const std::string& base, int scope,
+                                           const std::string& filter,
+                                           const std::vector<std::string>& attrs);
+    Result<std::vector<Attributes>> search_locked(const std::string& base, int scope,
+                                                  const std::string& filter,
+                                                  const std::vector<std::string>& attrs,
+                                                  int* rc_out);
+    Result<const std::vector<X509Ptr>*> issuers_named(Discovery& d, const X509_NAME* name);
+    Result<bool> extend(Discovery& d, ValidatedCertificate* out);
+    Result<bool> try_path(Discovery& d, ValidatedCertificate* out);
+    X509* anchor_for(X509* cert) const;
+
+    const DirectoryConfig m_config;
+    const X509StorePtr m_store;
+    const std::vector<X509Ptr> m_anchors;
+
+    std::mutex m_mutex;  // guards m_ld and m_uri
+    LdapPtr m_ld;
+    std::string m_uri;
+};
+
+// connect_locked opens a session to the first URI that accepts a bind.
+// libldap connects lazily, so the bind is what proves the server is there.
+Status LdapDirectory::connect_locked()
+{
+    std::string failures;
+    const timeval tv = to_timeval(m_config.timeout_ms);
+    for (const std::string& uri : m_config.uris) {
+        LDAP* raw = nullptr;
+        int rc = ldap_initialize(&raw, uri.c_str());
+        LdapPtr ld(raw);
+        if (rc != LDAP_SUCCESS || !ld) {
+            failures += (failures.empty() ? "" : "; ") + uri + ": " + ldap_err2string(rc);
+            continue;
+        }
+
+        // LDAPv3 (RFC 4511), bounded connect and wait, and no referral
+        // chasing: a referral could lead to a server we did not choose.
+        const int version = LDAP_VERSION3;
+        ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
+        ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &tv);
+        ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &tv);
+        ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+
+        // Simple bind (RFC 4513 section 5.1): an empty name and password
+        // make it anonymous.  TODO(#3): StartTLS and SASL binds.
+        berval cred{};
+        cred.bv_val = const_cast<char*>(m_config.bind_password.c_str());
+        cred.bv_len = m_config.bind_password.size();
+        rc = ldap_sasl_bind_s(ld.get(), m_config.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred,
+                              nullptr, nullptr, nullptr);
+        if (rc == LDAP_SUCCESS) {
+            m_ld = std::move(ld);
+            m_uri = uri;
+            return {};
+        }
+        if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH ||
+            rc == LDAP_UNWILLING_TO_PERFORM) {
+            return make_error(Errc::config,
+                              uri + ": bind as \"" + m_config.bind_dn + "\" refused: " +
+                                  ldap_err2string(rc),
+                              static_cast<unsigned long>(rc));
+        }
+        failures += (failures.empty() ? "" : "; ") + uri + ": " + ldap_err2string(rc);
+    }
+    return make_error(Errc::directory_unavailable, failures);
+}
+
+Result<std::vector<Attributes>> LdapDirectory::search(const std::string& base, int scope,
+                                                      const std::string& filter,
+                                                      const std::vector<std::string>& attrs)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+
+    // A session that the server dropped (restart, idle timeout) shows up
+    // as LDAP_SERVER_DOWN on its next use: reconnect once and ask again.
+    for (int attempt = 0;; ++attempt) {
+        if (!m_ld) {
+            X400_TRY(connect_locked());
+        }
+        int rc = LDAP_SUCCESS;
+        auto r = search_locked(base, scope, filter, attrs, &rc);
+        if (r.ok() || attempt > 0 || (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR)) {
+            return r;
+        }
+        m_ld.reset();
+    }
+}
+
+Result<std::vector<Attributes>> LdapDirectory::search_locked(
+    const std::string& base, int scope, const std::string& filter,
+    const std::vector<std::string>& attrs, int* rc_out)
+{
+    std::vector<char*> attr_ptrs;
+    for (const std::string& a : attrs) {
+        attr_ptrs.push_back(const_cast<char*>(a.c_str()));
+    }
+    attr_ptrs.push_back(nullptr);
+
+    // The timeout bounds both our wait and, as timeLimit, the server's
+    // work (RFC 4511 section 4.5.1.5).
+    timeval tv = to_timeval(m_config.timeout_ms);
+    LDAPMessage* raw = nullptr;
+    const int rc =
+        ldap_search_ext_s(m_ld.get(), base.c_str(), scope, filter.c_str(), attr_ptrs.data(), 0,
+                          nullptr, nullptr, &tv, k_max_entries, &raw);
+    LdapMessagePtr res(raw);
+    *rc_out = rc;
+
+    std::vector<Attributes> entries;
+    if (rc == LDAP_NO_SUCH_OBJECT) {
+        return entries;
+    }
+    if (rc == LDAP_FILTER_ERROR) {
+        return make_error(Errc::config, "bad search filter \"" + filter + "\"",
+                          static_cast<unsigned long>(rc));
+    }
+    if (rc == LDAP_INVALID_DN_SYNTAX) {
+        return make_error(Errc::decode, "directory refused the name \"" + base + "\"",
+                          static_cast<unsigned long>(rc));
+    }
+    if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+        // A timed-out or broken session may hold half a response: start
+        // afresh next time.
+        std::string detail = m_uri + ": search of \"" + base + "\" failed: " + ldap_err2string(rc);
+        m_ld.reset();
+        return make_error(Errc::directory_unavailable, std::move(detail),
+                          static_cast<unsigned long>(rc));
+    }
+
+    for (LDAPMessage* e = ldap_first_entry(m_ld.get(), res.get()); e != nullptr;
+         e = ldap_next_entry(m_ld.get(), e)) {
+        Attributes entry;
+        BerElement* ber_raw = nullptr;
+        LdapString a(ldap_first_attribute(m_ld.get(), e, &ber_raw));
+        const BerElementPtr ber(ber_raw);
+        for (; a; a.reset(ldap_next_attribute(m_ld.get(), e, ber.get()))) {
+            const LdapValuesPtr vals(ldap_get_values_len(m_ld.get(), e, a.get()));
+            Values& out = entry[base_type(a.get())];
+            for (berval** v = vals.get(); v != nullptr && *v != nullptr; ++v) {
+                const auto* p = reinterpret_cast<const std::uint8_t*>((*v)->bv_val);
+                out.emplace_back(p, p + (*v)->bv_len);
+            }
+        }
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+X509* LdapDirectory::anchor_for(X509* cert) const
+{
+    for (const X509Ptr& a : m_anchors) {
+        if (X509_check_issued(a.get(), cert) == X509_V_OK) {
+            return a.get();
+        }
+    }
+    return nullptr;
+}
+
+// issuers_named fetches, once per validation, the certificates the
+// directory holds for a CA name: cACertificate and both halves of every
+// crossCertificatePair in the CA's entry (RFC 4523 section 5.2), keeping
+// those whose subject is that name.  An absent entry gives none.
+// TODO(#3): cache across validations; fetch and check the CAs' CRLs.
+Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
+                                                                 const X509_NAME* name)
+{
+    auto dn = ldap_dn_from_name(name);
+    if (!dn) {
+        return dn.error();
+    }
+    auto it = d.by_name.find(*dn);
+    if (it != d.by_name.end()) {
+        return &it->second;
+    }
+    std::vector<X509Ptr>& found = d.by_name[*dn];
+    if (dn->empty() || d.by_name.size() > k_max_lookups) {
+        return &found;
+    }
+
+    auto entries = search(*dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+                          {"cACertificate;binary", "crossCertificatePair;binary"});
+    if (!entries) {
+        if (entries.error().code == Errc::decode) {
+            return &found;  // a name the server cannot parse has no entry
+        }
+        return entries.error();
+    }
+    auto keep = [&](X509Ptr cert) {
+        if (cert && X509_NAME_cmp(X509_get_subject_name(cert.get()), name) == 0) {
+            found.push_back(std::move(cert));
+        }
+    };
+    for (Attributes& entry : *entries) {
+        for (const Bytes& v : entry["cacertificate"]) {
+            const unsigned char* p = v.data();
+            keep(X509Ptr(d2i_X509(nullptr, &p, static_cast<long>(v.size()))));
+        }
+        for (const Bytes& v : entry["crosscertificatepair"]) {
+            auto pair = decode_certificate_pair(v.data(), v.size());
+            if (pair) {
+                keep(std::move(pair->forward));
+                keep(std::move(pair->reverse));
+            }
+        }
+    }
+    ERR_clear_error();  // undecodable values are skipped, not reported
+    return &found;
+}
+
+// try_path hands one candidate path to OpenSSL: the end-entity first, the
+// rest as the only untrusted certificates, so that OpenSSL cannot wander
+// into a sibling (it takes the first fitting issuer and does not go back).
+Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
+{
+    ++d.attempts;
+    X509StackPtr untrusted(sk_X509_new_null());
+    if (!untrusted) {
+        return ossl_error(Errc::internal, "cannot allocate a certificate stack");
+    }
+    for (std::size_t i = 1; i < d.path.size(); ++i) {
+        X509Ptr ref = up_ref(d.path[i]);
+        if (sk_X509_push(untrusted.get(), ref.get()) <= 0) {
+            return ossl_error(Errc::internal, "cannot grow a certificate stack");
+        }
+        ref.release();
+    }
+
+    X509StoreCtxPtr ctx(X509_STORE_CTX_new());
+    if (!ctx || X509_STORE_CTX_init(ctx.get(), m_store.get(), d.path[0], untrusted.get()) != 1) {
+        return ossl_error(Errc::internal, "cannot set up path validation");
+    }
+    X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx.get()),
+                                m_config.max_path_length + 1);
+    const int ok = X509_verify_cert(ctx.get());
+    if (ok == 1) {
+        X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
+        out->certificate = up_ref(d.path[0]);
+        out->path.clear();
+        for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
+            out->path.push_back(up_ref(sk_X509_value(chain.get(), i)));
+        }
+        return true;
+    }
+    const int err = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    if (!d.have_error) {
+        d.have_error = true;
+        d.first_error = make_error(Errc::untrusted, X509_verify_cert_error_string(err),
+                                   static_cast<unsigned long>(err));
+    }
+    return false;
+}
+
+// extend grows the path at its top certificate, depth first: stop at a
+// trust anchor's subject (try the path), else fetch the issuer's
+// certificates from the directory and follow each that did issue the top
+// one, unless it is self-issued or already on the path (a loop of cross
+// certificates).  max_path_length bounds the certificates above the user.
+Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
+{
+    X509* top = d.path.back();
+    if (d.attempts < k_max_attempts && anchor_for(top) != nullptr) {
+        auto r = try_path(d, out);
+        if (!r || *r) {
+            return r;
+        }
+    }
+    if (self_issued(top) || d.path.size() > static_cast<std::size_t>(m_config.max_path_length)) {
+        return false;
+    }
+    auto issuers = issuers_named(d, X509_get_issuer_name(top));
+    if (!issuers) {
+        return issuers.error();
+    }
+    for (const X509Ptr& c : **issuers) {
+        if (d.attempts >= k_max_attempts) {
+            break;
+        }
+        if (contains(d.path, c.get()) || X509_check_issued(c.get(), top) != X509_V_OK) {
+            continue;
+        }
+        d.path.push_back(c.get());
+        auto r = extend(d, out);
+        d.path.pop_back();
+        if (!r || *r) {
+            return r;
+        }
+    }
+    return false;
+}
+
+Result<ValidatedCertificate> LdapDirectory::validate(X509* certificate, KeyScope scope)
+{
+    if (certificate == nullptr) {
+        return make_error(Errc::no_certificate, "no certificate to validate");
+    }
+
+    // The scope of use (the paper's section 5.2): the end-entity must name
+    // the scope's purpose, and a CA key never stands in for a user's.
+    const std::string subject = name_text(X509_get_subject_name(certificate));
+    if ((X509_get_extension_flags(certificate) & EXFLAG_CA) != 0) {
+        return make_error(Errc::untrusted, subject + ": certificate is a CA certificate");
+    }
+    if (!has_purpose(certificate, scope_eku_oid(scope))) {
+        return make_error(Errc::untrusted, subject + ": certificate lacks the " +
+                                               std::string(scope_name(scope)) + " key purpose");
+    }
+
+    Discovery d;
+    d.path.push_back(certificate);
+    ValidatedCertificate out;
+    auto found = extend(d, &out);
+    if (!found) {
+        return found.error();
+    }
+    if (*found) {
+        return out;
+    }
+
+    // No candidate reached an anchor: let OpenSSL say why, from the
+    // certificate alone (typically "unable to get local issuer
+    // certificate").
+    if (!d.have_error) {
+        d.path.resize(1);
+        auto r = try_path(d, &out);
+        if (!r) {
+            return r.error();
+        }
+        if (*r) {
+            return out;
+        }
+    }
+    Error e = d.first_error;
+    e.detail = subject + ": " + e.detail;
+    return e;
+}
+
+Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mail,
+                                                            KeyScope scope)
+{
+    const std::string shown(mail.substr(0, 100));
+    if (mail.empty()) {
+        return make_error(Errc::no_certificate, "empty address");
+    }
+
+    // The filter template takes the address RFC 4515-escaped, so that an
+    // address cannot widen the search ("*)(mail=*").
+    const std::string value = ldap_filter_escape(mail);
+    std::string filter;
+    const std::string& tmpl = m_config.user_filter;
+    for (std::size_t i = 0; i < tmpl.size(); ++i) {
+        if (tmpl.compare(i, 2, "%s") == 0) {
+            filter += value;
+            ++i;
+        } else {
+            filter += tmpl[i];
+        }
+    }
+
+    auto entries = search(m_config.base, LDAP_SCOPE_SUBTREE, filter, {"userCertificate;binary"});
+    if (!entries) {
+        return entries.error();
+    }
+
+    // Every certificate of every matching entry is a candidate; the first
+    // that validates wins.
+    bool any = false;
+    Error last = make_error(Errc::no_certificate, "<" + shown + ">: no certificate in directory");
+    for (Attributes& entry : *entries) {
+        for (const Bytes& v : entry["usercertificate"]) {
+            any = true;
+            const unsigned char* p = v.data();
+            X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(v.size())));
+            if (!cert || p != v.data() + v.size()) {
+                last = ossl_error(Errc::untrusted, "<" + shown + ">: undecodable certificate");
+                continue;
+            }
+            auto r = validate(cert.get(), scope);
+            if (r.ok() || r.error().code != Errc::untrusted) {
+                return r;
+            }
+            last = r.error();
+            last.detail = "<" + shown + ">: " + last.detail;
+        }
+    }
+    if (!any && entries->empty()) {
+        last.detail = "<" + shown + ">: no directory entry";
+    }
+    return last;
+}
+
+// load_anchors reads every certificate of a PEM file.
+Result<std::vector<X509Ptr>> load_anchors(const std::string& file)
+{
+    BioPtr bio(BIO_new_file(file.c_str(), "r"));
+    if (!bio) {
+        return ossl_error(Errc::config, "cannot read trust anchors " + file);
+    }
+    std::vector<X509Ptr> anchors;
+    for (;;) {
+        X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+        if (!cert) {
+            break;
+        }
+        anchors.push_back(std::move(cert));
+    }
+
+    // The loop ends at end of file with PEM_R_NO_START_LINE; anything else
+    // is a broken file.
+    const unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+    }
+    if (ERR_peek_error() != 0) {
+        return ossl_error(Errc::config, "bad trust anchors file " + file);
+    }
+    if (anchors.empty()) {
+        return make_error(Errc::config, "no certificate in trust anchors file " + file);
+    }
+    return anchors;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Directory>> Directory::open(const DirectoryConfig& config)
+{
+    if (config.uris.empty()) {
+        return make_error(Errc::config, "ldap: no server URI");
+    }
+    for (const std::string& uri : config.uris) {
+        if (ldap_is_ldap_url(uri.c_str()) == 0) {
+            return make_error(Errc::config, "ldap: not an LDAP URI: " + uri);
+        }
+    }
+    if (config.user_filter.find("%s") == std::string::npos) {
+        return make_error(Errc::config, "ldap: user filter lacks %s: " + config.user_filter);
+    }
+    if (config.timeout_ms <= 0 || config.max_path_length < 1) {
+        return make_error(Errc::config, "ldap: timeout and path length must be positive");
+    }
+
+    // The trust store is built once and only read afterwards, which
+    // OpenSSL allows from several threads at once.
+    auto anchors = load_anchors(config.trust_anchors_file);
+    if (!anchors) {
+        return anchors.error();
+    }
+    X509StorePtr store(X509_STORE_new());
+    if (!store) {
+        return ossl_error(Errc::internal, "cannot allocate a trust store");
+    }
+    for (const X509Ptr& a : *anchors) {
+        if (X509_STORE_add_cert(store.get(), a.get()) != 1) {
+            return ossl_error(Errc::config, "cannot add trust anchor from " +
+                                                config.trust_anchors_file);
+        }
+    }
+    return std::unique_ptr<Directory>(
+        new LdapDirectory(config, std::move(store), std::move(*anchors)));
+}
+
+}  // namespace x400::ldap

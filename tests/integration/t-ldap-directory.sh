@@ -1,0 +1,262 @@
+#!/bin/bash
+# t-ldap-directory.sh - ldap/ against a real slapd (issue #2).
+#
+# Builds a test PKI with the openssl command line (independent of our
+# code): two root CAs, "CN=CA,DC=a,DC=example" and "CN=CA,DC=b,DC=example",
+# that cross-certify each other; alice@a.example under CA A and
+# bob@b.example under CA B with the user-agent purpose; a message-store
+# certificate; an expired user; a user of a CA the directory does not know.
+# Publishes it in a throwaway slapd (RFC 4523 schema) and runs
+# ldap_live_test against it.  Needs X400_BUILD and X400_SOURCE (set by
+# CTest).  Exit 0 means pass.
+set -u
+
+: "${X400_BUILD:?X400_BUILD not set}"
+: "${X400_SOURCE:?X400_SOURCE not set}"
+PORT=${X400_LDAP_PORT:-3890}
+DEAD_PORT=3898
+EKU_UA=2.25.81980413949618585488992905734276048232.1
+EKU_MS=2.25.81980413949618585488992905734276048232.2
+LIVE=$X400_BUILD/tests/ldap_live_test
+
+. "$X400_SOURCE/tests/lib/slapd.sh"
+
+fail() {
+    echo "t-ldap-directory: $*" >&2
+    exit 1
+}
+
+[ -x "$LIVE" ] || fail "$LIVE not built (cmake --build ... --target ldap_live_test)"
+
+W=$(mktemp -d /tmp/t-ldap-directory.XXXXXX) || fail "mktemp failed"
+P=$W/pki
+mkdir -p "$P"
+cleanup() {
+    slapd_stop "$W/slapd"
+    if [ "${X400_KEEP:-}" = 1 ]; then
+        echo "t-ldap-directory: kept $W" >&2
+    else
+        rm -rf "$W"
+    fi
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------
+# The PKI.  One openssl configuration holds the extension profiles.
+cat >"$P/openssl.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ua]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = $EKU_UA
+subjectAltName = email:\$ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ms]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = $EKU_MS
+subjectAltName = email:\$ENV::SAN
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ca_expired]
+database = $P/index.txt
+new_certs_dir = $P
+serial = $P/serial
+default_md = sha256
+policy = any
+preserve = yes
+unique_subject = no
+copy_extensions = none
+[any]
+domainComponent = optional
+commonName = supplied
+EOF
+touch "$P/index.txt"
+echo 1000 >"$P/serial"
+export OPENSSL_CONF=$P/openssl.cnf SAN=none
+
+ossl() {
+    openssl "$@" >>"$P/openssl.log" 2>&1 || {
+        cat "$P/openssl.log" >&2
+        fail "openssl $1 failed"
+    }
+}
+
+# newkey NAME SUBJECT: a P-256 key and a request for it.
+newkey() {
+    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$P/$1.key"
+    ossl req -new -key "$P/$1.key" -subj "$2" -out "$P/$1.csr"
+}
+
+# sign NAME ISSUER PROFILE SERIAL: certify NAME's request by ISSUER.
+sign() {
+    ossl x509 -req -in "$P/$1.csr" -CA "$P/$2.pem" -CAkey "$P/$2.key" -set_serial "$4" \
+        -days 365 -sha256 -extfile "$P/openssl.cnf" -extensions "$3" -out "$P/$1.pem"
+}
+
+for ca in a b other; do
+    subj="/DC=example/DC=$ca/CN=CA"
+    newkey "ca-$ca" "$subj"
+    ossl x509 -req -in "$P/ca-$ca.csr" -signkey "$P/ca-$ca.key" -set_serial 1 -days 3650 \
+        -sha256 -extfile "$P/openssl.cnf" -extensions ca -out "$P/ca-$ca.pem"
+done
+
+# Cross-certificates: each CA certifies the other's key (same subject and
+# key as the other's root certificate, issued by this CA).
+ossl x509 -req -in "$P/ca-a.csr" -CA "$P/ca-b.pem" -CAkey "$P/ca-b.key" -set_serial 2 \
+    -days 3650 -sha256 -extfile "$P/openssl.cnf" -extensions ca -out "$P/cross-a-by-b.pem"
+ossl x509 -req -in "$P/ca-b.csr" -CA "$P/ca-a.pem" -CAkey "$P/ca-a.key" -set_serial 2 \
+    -days 3650 -sha256 -extfile "$P/openssl.cnf" -extensions ca -out "$P/cross-b-by-a.pem"
+
+SAN=alice@a.example newkey alice "/DC=example/DC=a/CN=alice"
+SAN=alice@a.example sign alice ca-a ua 10
+SAN=bob@b.example newkey bob "/DC=example/DC=b/CN=bob"
+SAN=bob@b.example sign bob ca-b ua 11
+SAN=ms@a.example newkey ms "/DC=example/DC=a/CN=ms"
+SAN=ms@a.example sign ms ca-a ms 12
+SAN=stranger@a.example newkey stranger "/DC=example/DC=a/CN=stranger"
+SAN=stranger@a.example sign stranger ca-other ua 13
+
+# The expired user needs dates in the past, which only "openssl ca" sets.
+SAN=expired@a.example newkey expired "/DC=example/DC=a/CN=expired"
+SAN=expired@a.example ossl ca -batch -name ca_expired -notext -cert "$P/ca-a.pem" \
+    -keyfile "$P/ca-a.key" -startdate 20200101000000Z -enddate 20210101000000Z \
+    -extfile "$P/openssl.cnf" -extensions ua -in "$P/expired.csr" -out "$P/expired.pem"
+
+for f in "$P"/*.pem; do
+    ossl x509 -in "$f" -outform DER -out "${f%.pem}.der"
+done
+openssl verify -CAfile "$P/ca-b.pem" -untrusted "$P/cross-a-by-b.pem" "$P/alice.pem" \
+    >/dev/null || fail "openssl itself cannot verify alice via CA B"
+
+# der_header TAG LENGTH: a DER identifier and definite length (X.690 8.1.3).
+der_header() {
+    local tag=$1 len=$2
+    if [ "$len" -lt 128 ]; then
+        printf "\\x$tag\\x$(printf %02x "$len")"
+    elif [ "$len" -lt 256 ]; then
+        printf "\\x$tag\\x81\\x$(printf %02x "$len")"
+    elif [ "$len" -lt 65536 ]; then
+        printf "\\x$tag\\x82\\x$(printf %02x $((len >> 8)))\\x$(printf %02x $((len & 255)))"
+    else
+        fail "der_header: $len bytes is too long for a test certificate"
+    fi
+}
+
+# pair OUT [FORWARD_DER] [REVERSE_DER]: a CertificatePair, forward [0] and
+# reverse [1], both EXPLICIT ("-" for an absent half).
+pair() {
+    local out=$1 fwd=${2:--} rev=${3:--} body=$W/pair.body
+    : >"$body"
+    if [ "$fwd" != - ]; then
+        der_header a0 "$(stat -c %s "$fwd")" >>"$body"
+        cat "$fwd" >>"$body"
+    fi
+    if [ "$rev" != - ]; then
+        der_header a1 "$(stat -c %s "$rev")" >>"$body"
+        cat "$rev" >>"$body"
+    fi
+    { der_header 30 "$(stat -c %s "$body")"; cat "$body"; } >"$out"
+    openssl asn1parse -inform DER -in "$out" >/dev/null 2>&1 || fail "bad pair $out"
+}
+
+# CA A's entry holds the two halves as two values; CA B's as one.
+pair "$P/pair-a-forward.der" "$P/cross-a-by-b.der" -
+pair "$P/pair-a-reverse.der" - "$P/cross-b-by-a.der"
+pair "$P/pair-b.der" "$P/cross-b-by-a.der" "$P/cross-a-by-b.der"
+
+# ---------------------------------------------------------------------------
+# The directory.
+cat >"$W/pki.ldif" <<EOF
+dn: dc=example
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: dc=a,dc=example
+objectClass: dcObject
+objectClass: organization
+dc: a
+o: Domain A
+
+dn: dc=b,dc=example
+objectClass: dcObject
+objectClass: organization
+dc: b
+o: Domain B
+
+dn: cn=CA,dc=a,dc=example
+objectClass: organizationalRole
+objectClass: pkiCA
+cn: CA
+cACertificate;binary:< file://$P/ca-a.der
+crossCertificatePair;binary:< file://$P/pair-a-forward.der
+crossCertificatePair;binary:< file://$P/pair-a-reverse.der
+
+dn: cn=CA,dc=b,dc=example
+objectClass: organizationalRole
+objectClass: pkiCA
+cn: CA
+cACertificate;binary:< file://$P/ca-b.der
+crossCertificatePair;binary:< file://$P/pair-b.der
+EOF
+user_ldif() {
+    local uid=$1 domain=$2
+    cat <<EOF
+
+dn: uid=$uid,dc=$domain,dc=example
+objectClass: inetOrgPerson
+objectClass: pkiUser
+uid: $uid
+cn: $uid
+sn: $uid
+mail: $uid@$domain.example
+userCertificate;binary:< file://$P/$uid.der
+EOF
+}
+{
+    user_ldif alice a
+    user_ldif bob b
+    user_ldif ms a
+    user_ldif expired a
+    user_ldif stranger a
+} >>"$W/pki.ldif"
+
+slapd_start "$W/slapd" "$PORT" dc=example || fail "cannot start slapd"
+slapd_load "$W/slapd" "$W/pki.ldif" || fail "cannot load the test PKI"
+
+# The server must hand back exactly what was stored (RFC 4522 section 4).
+ldapsearch -x -LLL -o ldif-wrap=no -H "$SLAPD_URI" -b "cn=CA,dc=b,dc=example" -s base -t \
+    -T "$W" "(objectClass=*)" "crossCertificatePair;binary" >"$W/got.ldif" \
+    || fail "ldapsearch of CA B failed"
+got=$(sed -n 's|^crossCertificatePair;binary:< file://||p' "$W/got.ldif")
+cmp -s "$got" "$P/pair-b.der" || fail "slapd changed the bytes of CA B's pair"
+
+# ---------------------------------------------------------------------------
+# The tests proper.
+printf '. "%s" && slapd_stop "%s"\n' "$X400_SOURCE/tests/lib/slapd.sh" "$W/slapd" \
+    >"$W/stop.sh"
+printf '. "%s" && slapd_start "%s" %s dc=example\n' "$X400_SOURCE/tests/lib/slapd.sh" \
+    "$W/slapd" "$PORT" >"$W/start.sh"
+export X400_LDAP_URI=$SLAPD_URI
+export X400_LDAP_DEAD_URI=ldap://127.0.0.1:$DEAD_PORT/
+export X400_LDAP_BASE=dc=example
+export X400_PKI=$P
+export X400_SLAPD_STOP="bash $W/stop.sh"
+export X400_SLAPD_START="bash $W/start.sh"
+
+"$LIVE" --log_level="${X400_LOG_LEVEL:-test_suite}" --report_level=short
+rc=$?
+[ $rc -eq 0 ] || fail "ldap_live_test failed (exit $rc)"
+echo "t-ldap-directory: pass"
