@@ -5,6 +5,7 @@
 //   -f       stay in the foreground and log to standard error
 //   -n       check the configuration and exit
 //   -p       print the effective configuration and exit
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -83,6 +84,8 @@ int main(int argc, char** argv)
         std::perror("x400sec-milter: daemon");
         return 1;
     }
+    // A peer that goes away must not kill the daemon (libldap, libmilter).
+    signal(SIGPIPE, SIG_IGN);
     milter::Shared shared(*config, std::move(*directory));
     return milter::run_milter(shared);
 }
