@@ -30,7 +30,7 @@ std::string quoted(std::string_view s)
     std::string out = "\"";
     std::size_t n = 0;
     for (char c : s) {
-        if (++n > 100) {
+        if (++n > 200) {
             out += "...";
             break;
         }
