@@ -114,6 +114,9 @@ const std::vector<Key>& keys()
         STR_KEY(ldap_base, "", "search base for user entries"),
         STR_KEY(ldap_user_filter, "(mail=%s)",
                 "filter for a user's entry; %s is the RFC 4515-escaped address"),
+        // TODO(#3): a password file for the simple bind, SASL EXTERNAL and
+        // StartTLS come with the directory issue; until then binds are
+        // anonymous unless the server accepts the DN without a password.
         STR_KEY(ldap_bind_dn, "", "DN for a simple bind; empty: anonymous"),
         {"ldap_timeout", "5000", "LDAP connect and search time limit, milliseconds",
          [](Config& c, const std::string& v) {

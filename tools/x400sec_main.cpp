@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "tools/inspect.h"
 #include "tools/pki_create.h"
 #include "tools/pki_ldif.h"
 #include "tools/x400sec_cli.h"
@@ -29,8 +30,9 @@ constexpr Command k_pki_commands[] = {
     {"ldif", pki_ldif_main, "write the PKI as LDIF for an RFC 4523 directory"},
 };
 
-// The top level.  `inspect` (decode a token) joins here under issue #2.
+// The top level.
 constexpr Command k_commands[] = {
+    {"inspect", inspect_main, "print the fields of message-tokens"},
     {"pki", run_pki, "build a test PKI and its LDAP directory entries"},
 };
 
