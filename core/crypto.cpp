@@ -272,10 +272,18 @@ Result<asn1::AlgorithmId> content_algorithm(const ContentKey& ck)
 {
     // GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen
     // INTEGER DEFAULT 12 }: 16 differs from the default, so it is encoded.
-    Bytes p = {0x30, static_cast<std::uint8_t>(2 + ck.nonce.size() + 3), 0x04,
-               static_cast<std::uint8_t>(ck.nonce.size())};
-    p.insert(p.end(), ck.nonce.begin(), ck.nonce.end());
-    p.insert(p.end(), {0x02, 0x01, static_cast<std::uint8_t>(k_gcm_tag_len)});
+    const auto n = static_cast<std::uint8_t>(ck.nonce.size());
+    Bytes p;
+    p.reserve(4u + n + 3u);
+    for (std::uint8_t b : {std::uint8_t{0x30}, static_cast<std::uint8_t>(2 + n + 3),
+                           std::uint8_t{0x04}, n}) {
+        p.push_back(b);
+    }
+    for (std::uint8_t b : ck.nonce) p.push_back(b);
+    for (std::uint8_t b : {std::uint8_t{0x02}, std::uint8_t{0x01},
+                           static_cast<std::uint8_t>(k_gcm_tag_len)}) {
+        p.push_back(b);
+    }
     return asn1::make_algorithm_id(k_oid_aes256_gcm, p);
 }
 

@@ -17,5 +17,17 @@ for f in "$X400_SOURCE"/tests/data/messages/*; do
     e2e_send "$work" "$f" || failed=$((failed + 1))
 done
 echo "t-demo: $((total - failed)) of $total messages passed"
+
+# x400sec inspect reads the tokens of a delivered message back.
+f=$(mta_mail_files b bob@b.example | head -n 1)
+out=$("$X400_BUILD/tools/x400sec" inspect "$f")
+for want in "2.6.3.6.0 (asymmetric-token)" "(bob@b.example)" "(carol@b.example)" \
+    "aes256-GCM" "RSAES-OAEP" "message-sequence-number"; do
+    grep -qF -- "$want" <<<"$out" || { echo "t-demo: inspect lacks '$want'" >&2; failed=1; }
+done
+if printf 'X400-Message-Token: MIIBBBBB\n\nbody\n' | "$X400_BUILD/tools/x400sec" inspect >/dev/null; then
+    echo "t-demo: inspect accepted a malformed token" >&2
+    failed=1
+fi
 [ "$total" -ge 40 ] || { echo "t-demo: expected at least 40 messages" >&2; exit 1; }
 [ "$failed" -eq 0 ]
