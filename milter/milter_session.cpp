@@ -126,6 +126,10 @@ Outcome Session::originate(std::int64_t now)
     std::vector<EvpPkeyPtr> pubkeys;
     std::vector<core::SealRecipient> recipients;
     for (const auto& r : m_recipients) {
+        // An address given twice in the envelope gets one token.
+        bool seen = false;
+        for (const auto& done : recipients) seen = seen || core::same_address(done.address, r);
+        if (seen) continue;
         core::SealRecipient sr;
         sr.address = r;
         auto cert = m_shared.directory->certificate_for(r, KeyScope::user_agent);

@@ -187,6 +187,17 @@ BOOST_AUTO_TEST_CASE(originator_without_key_is_refused_only_with_confidentiality
     BOOST_TEST(o.edits.empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_recipient_given_twice_gets_one_token)
+{
+    auto a = world().shared("role = originate\n");
+    Session s(*a);
+    feed(s, letter(), "alice@a.example", {"bob@b.example", "Bob@B.example"});
+    Outcome o = s.end_of_message(0);
+    int tokens = 0;
+    for (const auto& e : o.edits) tokens += e.name == core::k_token_field;
+    BOOST_TEST(tokens == 1);
+}
+
 BOOST_AUTO_TEST_CASE(sequence_numbers_grow_per_pair)
 {
     SequenceSource seq;
