@@ -54,6 +54,7 @@ X400_OSSL_PTR(Asn1IntegerPtr, ASN1_INTEGER, ASN1_INTEGER_free);
 X400_OSSL_PTR(Asn1ObjectPtr, ASN1_OBJECT, ASN1_OBJECT_free);
 X400_OSSL_PTR(Asn1TimePtr, ASN1_TIME, ASN1_TIME_free);
 X400_OSSL_PTR(Asn1StringPtr, ASN1_STRING, ASN1_STRING_free);
+X400_OSSL_PTR(CrlDistPointsPtr, CRL_DIST_POINTS, CRL_DIST_POINTS_free);
 
 #undef X400_OSSL_PTR
 
@@ -62,6 +63,21 @@ struct X509StackDeleter {
     void operator()(STACK_OF(X509)* s) const { sk_X509_pop_free(s, X509_free); }
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
+
+// X509CrlStackPtr owns a STACK_OF(X509_CRL) and the CRLs in it.
+struct X509CrlStackDeleter {
+    void operator()(STACK_OF(X509_CRL)* s) const { sk_X509_CRL_pop_free(s, X509_CRL_free); }
+};
+using X509CrlStackPtr = std::unique_ptr<STACK_OF(X509_CRL), X509CrlStackDeleter>;
+
+// Asn1ObjectStackPtr owns a STACK_OF(ASN1_OBJECT) and the objects in it.
+struct Asn1ObjectStackDeleter {
+    void operator()(STACK_OF(ASN1_OBJECT)* s) const
+    {
+        sk_ASN1_OBJECT_pop_free(s, ASN1_OBJECT_free);
+    }
+};
+using Asn1ObjectStackPtr = std::unique_ptr<STACK_OF(ASN1_OBJECT), Asn1ObjectStackDeleter>;
 
 // Asn1ItemPtr<T> owns a value of a type built with OpenSSL's ASN.1
 // templates (asn1t.h); the ASN1_ITEM that describes T frees it, with
@@ -92,6 +108,12 @@ inline X509Ptr up_ref(X509* x)
 {
     X509_up_ref(x);
     return X509Ptr(x);
+}
+
+inline X509CrlPtr up_ref(X509_CRL* c)
+{
+    X509_CRL_up_ref(c);
+    return X509CrlPtr(c);
 }
 
 inline EvpPkeyPtr up_ref(EVP_PKEY* k)

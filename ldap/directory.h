@@ -5,10 +5,15 @@
 // through the issuers' entries (cACertificate;binary and both halves of
 // crossCertificatePair;binary), and validates it with OpenSSL up to the
 // configured trust anchors, requiring the extended key usage purpose of the
-// requested KeyScope.  It does not chase referrals.
+// requested KeyScope.  It checks revocation with the CRLs (and ARLs and
+// delta CRLs) published in the issuers' entries, RFC 5280 section 6.3, and
+// runs the policy processing of section 6.1 with settable initial inputs
+// (PathOptions).  It does not chase referrals.
 #pragma once
 
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +24,19 @@
 
 namespace x400::ldap {
 
+// StaleCrlPolicy says what a CRL past its nextUpdate means (RFC 5280
+// section 6.3.3 (a)(2) leaves it to local policy; it is never ignored):
+// fail refuses the certificate (Errc::untrusted), tempfail refuses it as a
+// temporary failure (Errc::directory_unavailable, "CRL ... is stale", so that
+// the MTA retries once the CA has published a fresh one), and
+// accept_with_warning accepts and puts a warning in
+// ValidatedCertificate::warnings.
+enum class StaleCrlPolicy { fail, tempfail, accept_with_warning };
+
+// MissingCrlPolicy says what a CA without any CRL in the directory means:
+// fail ("no CRL for <CA>", Errc::untrusted) or accept_with_warning.
+enum class MissingCrlPolicy { fail, accept_with_warning };
+
 struct DirectoryConfig {
     std::vector<std::string> uris;         // tried in order, e.g. ldap://127.0.0.1:3890
     std::string base;                      // search base for users, e.g. dc=example
@@ -28,12 +46,29 @@ struct DirectoryConfig {
     int timeout_ms = 5000;                 // connect and search limit
     int max_path_length = 8;               // certificates between user and anchor
     std::string trust_anchors_file;        // PEM file of trusted CA certificates
+    StaleCrlPolicy stale_crl = StaleCrlPolicy::tempfail;   // ldap_stale_crl
+    MissingCrlPolicy missing_crl = MissingCrlPolicy::fail; // ldap_missing_crl
+};
+
+// PathOptions are the initial inputs of RFC 5280 section 6.1.1 that a
+// caller may set, and what else one validation should check.  The
+// defaults are those of validate(): any policy, no explicit policy, policy
+// mapping and anyPolicy allowed, revocation checked, at the present time.
+struct PathOptions {
+    std::optional<KeyScope> scope;               // none: no key purpose required
+    std::vector<std::string> initial_policy_set; // dotted OIDs; empty: anyPolicy
+    bool explicit_policy = false;                // initial-explicit-policy
+    bool inhibit_policy_mapping = false;         // initial-policy-mapping-inhibit
+    bool inhibit_any_policy = false;             // initial-any-policy-inhibit
+    bool check_revocation = true;                // CRLs from the directory
+    std::optional<std::time_t> at_time;          // none: now
 };
 
 // ValidatedCertificate is a certificate whose path was validated just now.
 struct ValidatedCertificate {
     X509Ptr certificate;
     std::vector<X509Ptr> path;  // from the certificate up to the anchor, inclusive
+    std::vector<std::string> warnings; // what an accept_with_warning policy let pass
 };
 
 class Directory {
@@ -55,7 +90,22 @@ public:
     // validate checks an already held certificate the same way, fetching
     // only the issuers' material from the directory.
     virtual Result<ValidatedCertificate> validate(X509* certificate, KeyScope scope) = 0;
+
+    // validate_path checks an already held certificate with the given
+    // initial inputs; validate(c, s) is validate_path(c, {s}).  Errors as
+    // for certificate_for, plus untrusted "revoked" or "no CRL for <CA>",
+    // and directory_unavailable for a stale CRL under the default policy.
+    // The base version, for test doubles that only implement validate,
+    // passes plain options with a scope on to validate and refuses others
+    // with Errc::internal.
+    virtual Result<ValidatedCertificate> validate_path(X509* certificate,
+                                                       const PathOptions& options);
 };
+
+// stale_crl_policy_from and missing_crl_policy_from read a configuration
+// value ("fail", "tempfail", "accept-with-warning"); Errc::config otherwise.
+Result<StaleCrlPolicy> stale_crl_policy_from(std::string_view text);
+Result<MissingCrlPolicy> missing_crl_policy_from(std::string_view text);
 
 // ldap_filter_escape escapes a value for an LDAP search filter (RFC 4515
 // section 3: '*', '(', ')', '\\' and NUL as \XX, and any non-ASCII byte).

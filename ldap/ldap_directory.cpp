@@ -1,6 +1,6 @@
 // ldap_directory.cpp - Directory over OpenLDAP libldap: user certificate
 // look-up, certification path discovery through the CA entries, and path
-// validation with OpenSSL (see directory.h).
+// validation with OpenSSL, revocation included (see directory.h).
 #include <ldap.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -23,6 +24,8 @@
 #include "ldap/directory.h"
 #include "ldap/ldap_handles.h"
 #include "ldap/ldap_pair.h"
+#include "ldap/ldap_policy.h"
+#include "ldap/ldap_revocation.h"
 
 namespace x400::ldap {
 
@@ -116,11 +119,15 @@ public:
 
     Result<ValidatedCertificate> certificate_for(std::string_view mail, KeyScope scope) override;
     Result<ValidatedCertificate> validate(X509* certificate, KeyScope scope) override;
+    Result<ValidatedCertificate> validate_path(X509* certificate,
+                                               const PathOptions& options) override;
 
 private:
-    // One validation's state: the certificates fetched per issuer name.
+    // One validation's state: the certificates and CRLs fetched per entry.
     struct Discovery {
+        const PathOptions* options = nullptr;
         std::map<std::string, std::vector<X509Ptr>> by_name;
+        std::map<std::string, std::vector<X509CrlPtr>> crls;
         std::vector<X509*> path;
         int attempts = 0;
         bool have_error = false;
@@ -138,6 +145,8 @@ private:
     Result<const std::vector<X509Ptr>*> issuers_named(Discovery& d, const X509_NAME* name);
     Result<bool> extend(Discovery& d, ValidatedCertificate* out);
     Result<bool> try_path(Discovery& d, ValidatedCertificate* out);
+    Status collect_crls(Discovery& d, X509* anchor, std::vector<X509_CRL*>& crls,
+                        std::vector<X509*>& signers);
     X509* anchor_for(X509* cert) const;
 
     const DirectoryConfig m_config;
@@ -290,8 +299,9 @@ X509* LdapDirectory::anchor_for(X509* cert) const
 // issuers_named fetches, once per validation, the certificates the
 // directory holds for a CA name: cACertificate and both halves of every
 // crossCertificatePair in the CA's entry (RFC 4523 section 5.2), keeping
-// those whose subject is that name.  An absent entry gives none.
-// TODO(#3): cache across validations; fetch and check the CAs' CRLs.
+// those whose subject is that name.  An absent entry gives none.  The
+// same search brings the entry's CRLs, ARLs and delta CRLs into d.crls.
+// TODO(#3): cache across validations (item 5 of the issue).
 Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
                                                                  const X509_NAME* name)
 {
@@ -309,7 +319,9 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
     }
 
     auto entries = search(*dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-                          {"cACertificate;binary", "crossCertificatePair;binary"});
+                          {"cACertificate;binary", "crossCertificatePair;binary",
+                           "certificateRevocationList;binary",
+                           "authorityRevocationList;binary", "deltaRevocationList;binary"});
     if (!entries) {
         if (entries.error().code == Errc::decode) {
             return &found;  // a name the server cannot parse has no entry
@@ -333,23 +345,80 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
                 keep(std::move(pair->reverse));
             }
         }
+        std::vector<X509CrlPtr>& crls = d.crls[*dn];
+        for (const char* type :
+             {"certificaterevocationlist", "authorityrevocationlist", "deltarevocationlist"}) {
+            for (X509CrlPtr& crl : decode_crls(entry[type])) {
+                crls.push_back(std::move(crl));
+            }
+        }
     }
     ERR_clear_error();  // undecodable values are skipped, not reported
     return &found;
 }
 
+// collect_crls gathers the CRLs that may cover the path's certificates
+// and the anchor (RFC 5280 section 6.3: each certificate's issuer entry
+// and distribution points, see ldap_revocation.h), and the certificates of
+// each CRL's issuer that are not on the path: a CA may sign its CRLs with
+// another key than its certificates (section 6.3.3 (f)).
+Status LdapDirectory::collect_crls(Discovery& d, X509* anchor, std::vector<X509_CRL*>& crls,
+                                   std::vector<X509*>& signers)
+{
+    std::vector<X509*> chain = d.path;
+    if (anchor != nullptr) {
+        chain.push_back(anchor);
+    }
+    for (X509* cert : chain) {
+        for (const X509NamePtr& where : crl_locations(cert)) {
+            X400_TRY(issuers_named(d, where.get()));
+            auto dn = ldap_dn_from_name(where.get());
+            if (!dn) {
+                continue;
+            }
+            for (const X509CrlPtr& crl : d.crls[*dn]) {
+                if (std::find(crls.begin(), crls.end(), crl.get()) == crls.end()) {
+                    crls.push_back(crl.get());
+                }
+            }
+        }
+    }
+    for (X509_CRL* crl : std::vector<X509_CRL*>(crls)) {
+        auto named = issuers_named(d, X509_CRL_get_issuer(crl));
+        if (!named) {
+            return named.error();
+        }
+        for (const X509Ptr& c : **named) {
+            if (!contains(chain, c.get()) && !contains(signers, c.get())) {
+                signers.push_back(c.get());
+            }
+        }
+    }
+    return {};
+}
+
 // try_path hands one candidate path to OpenSSL: the end-entity first, the
-// rest as the only untrusted certificates, so that OpenSSL cannot wander
-// into a sibling (it takes the first fitting issuer and does not go back).
+// rest as the first untrusted certificates, so that OpenSSL cannot wander
+// into a sibling (it takes the first fitting issuer and does not go back);
+// CRL signers not on the path come after them.
 Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
 {
     ++d.attempts;
+    const PathOptions& options = *d.options;
+    std::vector<X509_CRL*> crls;
+    std::vector<X509*> signers;
+    if (options.check_revocation) {
+        X400_TRY(collect_crls(d, anchor_for(d.path.back()), crls, signers));
+    }
+    std::vector<X509*> rest(d.path.begin() + 1, d.path.end());
+    rest.insert(rest.end(), signers.begin(), signers.end());
     X509StackPtr untrusted(sk_X509_new_null());
-    if (!untrusted) {
+    X509CrlStackPtr crl_set = crl_stack(crls);
+    if (!untrusted || !crl_set) {
         return ossl_error(Errc::internal, "cannot allocate a certificate stack");
     }
-    for (std::size_t i = 1; i < d.path.size(); ++i) {
-        X509Ptr ref = up_ref(d.path[i]);
+    for (X509* c : rest) {
+        X509Ptr ref = up_ref(c);
         if (sk_X509_push(untrusted.get(), ref.get()) <= 0) {
             return ossl_error(Errc::internal, "cannot grow a certificate stack");
         }
@@ -360,24 +429,27 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
     if (!ctx || X509_STORE_CTX_init(ctx.get(), m_store.get(), d.path[0], untrusted.get()) != 1) {
         return ossl_error(Errc::internal, "cannot set up path validation");
     }
-    X509_VERIFY_PARAM_set_depth(X509_STORE_CTX_get0_param(ctx.get()),
-                                m_config.max_path_length + 1);
+    X400_TRY(apply_path_options(ctx.get(), options, m_config.max_path_length + 1));
+    X509_STORE_CTX_set0_crls(ctx.get(), crl_set.get());
+    VerifyNotes notes;
+    notes.stale_crl = m_config.stale_crl;
+    notes.missing_crl = m_config.missing_crl;
+    install_notes(ctx.get(), &notes);
     const int ok = X509_verify_cert(ctx.get());
     if (ok == 1) {
         X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
         out->certificate = up_ref(d.path[0]);
+        out->warnings = std::move(notes.warnings);
         out->path.clear();
         for (int i = 0; chain && i < sk_X509_num(chain.get()); ++i) {
             out->path.push_back(up_ref(sk_X509_value(chain.get(), i)));
         }
         return true;
     }
-    const int err = X509_STORE_CTX_get_error(ctx.get());
-    ERR_clear_error();
+    Error e = path_error(ctx.get(), m_config.stale_crl);
     if (!d.have_error) {
         d.have_error = true;
-        d.first_error = make_error(Errc::untrusted, X509_verify_cert_error_string(err),
-                                   static_cast<unsigned long>(err));
+        d.first_error = std::move(e);
     }
     return false;
 }
@@ -422,6 +494,14 @@ Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
 
 Result<ValidatedCertificate> LdapDirectory::validate(X509* certificate, KeyScope scope)
 {
+    PathOptions options;
+    options.scope = scope;
+    return validate_path(certificate, options);
+}
+
+Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
+                                                          const PathOptions& options)
+{
     if (certificate == nullptr) {
         return make_error(Errc::no_certificate, "no certificate to validate");
     }
@@ -429,15 +509,17 @@ Result<ValidatedCertificate> LdapDirectory::validate(X509* certificate, KeyScope
     // The scope of use (the paper's section 5.2): the end-entity must name
     // the scope's purpose, and a CA key never stands in for a user's.
     const std::string subject = name_text(X509_get_subject_name(certificate));
-    if ((X509_get_extension_flags(certificate) & EXFLAG_CA) != 0) {
+    if (options.scope && (X509_get_extension_flags(certificate) & EXFLAG_CA) != 0) {
         return make_error(Errc::untrusted, subject + ": certificate is a CA certificate");
     }
-    if (!has_purpose(certificate, scope_eku_oid(scope))) {
-        return make_error(Errc::untrusted, subject + ": certificate lacks the " +
-                                               std::string(scope_name(scope)) + " key purpose");
+    if (options.scope && !has_purpose(certificate, scope_eku_oid(*options.scope))) {
+        return make_error(Errc::untrusted,
+                          subject + ": certificate lacks the " +
+                              std::string(scope_name(*options.scope)) + " key purpose");
     }
 
     Discovery d;
+    d.options = &options;
     d.path.push_back(certificate);
     ValidatedCertificate out;
     auto found = extend(d, &out);

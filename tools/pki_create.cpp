@@ -354,6 +354,39 @@ Status save_pair(const fs::path& dir, const std::string& stem, const KeyPair& pa
     return write_file(dir / (stem + ".key"), text, 0600);
 }
 
+// make_crl issues the CA's first CRL: empty, valid as long as the CA's
+// certificates, with the crlNumber and authorityKeyIdentifier that RFC 5280
+// section 5.2 requires.  Validators that check revocation (ldap/, issue
+// #3) refuse a CA that publishes no CRL.
+Result<Bytes> make_crl(const KeyPair& ca, const Validity& v)
+{
+    X509CrlPtr crl(X509_CRL_new());
+    Asn1TimePtr this_update(X509_time_adj_ex(nullptr, v.from_days, v.from_secs, nullptr));
+    Asn1TimePtr next_update(X509_time_adj_ex(nullptr, v.to_days, v.to_secs, nullptr));
+    if (!crl || !this_update || !next_update ||
+        X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
+        X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(ca.cert.get())) != 1 ||
+        X509_CRL_set1_lastUpdate(crl.get(), this_update.get()) != 1 ||
+        X509_CRL_set1_nextUpdate(crl.get(), next_update.get()) != 1) {
+        return ossl_error(Errc::internal, "CRL fields");
+    }
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, ca.cert.get(), nullptr, nullptr, crl.get(), 0);
+    X509ExtensionPtr akid(
+        X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+    Asn1IntegerPtr number(ASN1_INTEGER_new());
+    if (!akid || !number || ASN1_INTEGER_set(number.get(), 1) != 1 ||
+        X509_CRL_add_ext(crl.get(), akid.get(), -1) != 1 ||
+        X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, 0) != 1) {
+        return ossl_error(Errc::internal, "CRL extensions");
+    }
+    if (X509_CRL_sign(crl.get(), ca.key.get(), EVP_sha256()) <= 0) {
+        return ossl_error(Errc::crypto, "signing CRL");
+    }
+    return i2d_bytes(i2d_X509_CRL, static_cast<const X509_CRL*>(crl.get()));
+}
+
 Result<std::vector<KeyPair>> make_cas(const Builder& b, const Plan& plan)
 {
     std::vector<KeyPair> cas;
@@ -365,6 +398,12 @@ Result<std::vector<KeyPair>> make_cas(const Builder& b, const Plan& plan)
         }
         X400_TRY(save_pair(b.dir / k_dir_ca, d.name, *ca));
         X400_TRY(save_cert(b.dir / k_dir_anchors / (d.name + ".pem"), ca->cert.get()));
+        auto crl = make_crl(*ca, b.validity);
+        if (!crl) {
+            return crl.error();
+        }
+        std::string_view der(reinterpret_cast<const char*>(crl->data()), crl->size());
+        X400_TRY(write_file(b.dir / k_dir_ca / (d.name + ".crl"), der, 0644));
         cas.push_back(std::move(ca.value()));
     }
     return cas;

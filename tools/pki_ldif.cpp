@@ -4,6 +4,8 @@
 #include <openssl/asn1t.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -119,6 +121,7 @@ struct Ca {
     X509Ptr cert;
     std::vector<X509Ptr> issued_to;  // cross-certificates for this CA's key
     std::vector<X509Ptr> issued_by;  // cross-certificates this CA signed
+    Bytes crl;                       // DER CRL from ca/<domain>.crl, if any
 };
 
 struct Leaf {
@@ -177,6 +180,26 @@ Ca* find_domain(Tree& tree, std::string_view domain)
     return nullptr;
 }
 
+// read_crl reads a DER CRL that pki create wrote; none is no error.
+Result<Bytes> read_crl(const fs::path& path)
+{
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+        return Bytes();
+    }
+    std::ifstream in(path, std::ios::binary);
+    Bytes der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const unsigned char* p = der.data();
+    X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
+    if (!in.good() && !in.eof()) {
+        return make_error(Errc::io, path.string() + ": cannot read");
+    }
+    if (!crl || p != der.data() + der.size()) {
+        return ossl_error(Errc::decode, path.string() + ": not a DER CRL");
+    }
+    return der;
+}
+
 Status read_cas(const fs::path& dir, Tree& tree)
 {
     auto stems = list_certs(dir / k_dir_ca, ".crt", true);
@@ -192,7 +215,12 @@ Status read_cas(const fs::path& dir, Tree& tree)
         if (!cert) {
             return cert.error();
         }
-        tree.cas.push_back(Ca{domain, std::move(labels.value()), std::move(cert.value()), {}, {}});
+        auto crl = read_crl(dir / k_dir_ca / (domain + ".crl"));
+        if (!crl) {
+            return crl.error();
+        }
+        tree.cas.push_back(Ca{domain, std::move(labels.value()), std::move(cert.value()), {}, {},
+                              std::move(crl.value())});
     }
     if (tree.cas.empty()) {
         return make_error(Errc::io, (dir / k_dir_ca).string() + ": no CA certificates");
@@ -314,6 +342,9 @@ Status write_ca_entry(LdifWriter& w, const Ca& ca)
     }
     w.value("cn", "CA");
     w.binary("cACertificate;binary", *der);
+    if (!ca.crl.empty()) {
+        w.binary("certificateRevocationList;binary", ca.crl);
+    }
 
     // One value per half, as RFC 2587 section 3.2 permits.
     for (const auto& cert : ca.issued_to) {

@@ -1,11 +1,13 @@
 #!/bin/bash
-# t-ldap-directory.sh - ldap/ against a real slapd (issue #2).
+# t-ldap-directory.sh - ldap/ against a real slapd (issues #2, #3).
 #
 # Builds a test PKI with the openssl command line (independent of our
 # code): two root CAs, "CN=CA,DC=a,DC=example" and "CN=CA,DC=b,DC=example",
 # that cross-certify each other; alice@a.example under CA A and
 # bob@b.example under CA B with the user-agent purpose; a message-store
-# certificate; an expired user; a user of a CA the directory does not know.
+# certificate; an expired user; a user of a CA the directory does not know;
+# a revoked user (issue #3).  Each of CA A and CA B publishes a CRL valid
+# for 30 days; CA C ("DC=c"), with carol@c.example, publishes none.
 # Publishes it in a throwaway slapd (RFC 4523 schema) and runs
 # ldap_live_test against it.  Needs X400_BUILD and X400_SOURCE (set by
 # CTest).  Exit 0 means pass.
@@ -13,7 +15,7 @@ set -u
 
 : "${X400_BUILD:?X400_BUILD not set}"
 : "${X400_SOURCE:?X400_SOURCE not set}"
-PORT=${X400_LDAP_PORT:-3890}
+PORT=${X400_LDAP_PORT:-3891}
 DEAD_PORT=3898
 EKU_UA=2.25.81980413949618585488992905734276048232.1
 EKU_MS=2.25.81980413949618585488992905734276048232.2
@@ -69,7 +71,7 @@ subjectAltName = email:\$ENV::SAN
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 [ca_expired]
-database = $P/index.txt
+database = \$ENV::CADB
 new_certs_dir = $P
 serial = $P/serial
 default_md = sha256
@@ -81,9 +83,9 @@ copy_extensions = none
 domainComponent = optional
 commonName = supplied
 EOF
-touch "$P/index.txt"
+touch "$P/index.txt" "$P/index-b.txt"
 echo 1000 >"$P/serial"
-export OPENSSL_CONF=$P/openssl.cnf SAN=none
+export OPENSSL_CONF=$P/openssl.cnf SAN=none CADB=$P/index.txt
 
 ossl() {
     openssl "$@" >>"$P/openssl.log" 2>&1 || {
@@ -104,7 +106,7 @@ sign() {
         -days 365 -sha256 -extfile "$P/openssl.cnf" -extensions "$3" -out "$P/$1.pem"
 }
 
-for ca in a b other; do
+for ca in a b c other; do
     subj="/DC=example/DC=$ca/CN=CA"
     newkey "ca-$ca" "$subj"
     ossl x509 -req -in "$P/ca-$ca.csr" -signkey "$P/ca-$ca.key" -set_serial 1 -days 3650 \
@@ -126,6 +128,10 @@ SAN=ms@a.example newkey ms "/DC=example/DC=a/CN=ms"
 SAN=ms@a.example sign ms ca-a ms 12
 SAN=stranger@a.example newkey stranger "/DC=example/DC=a/CN=stranger"
 SAN=stranger@a.example sign stranger ca-other ua 13
+SAN=revoked@a.example newkey revoked "/DC=example/DC=a/CN=revoked"
+SAN=revoked@a.example sign revoked ca-a ua 14
+SAN=carol@c.example newkey carol "/DC=example/DC=c/CN=carol"
+SAN=carol@c.example sign carol ca-c ua 15
 
 # The expired user needs dates in the past, which only "openssl ca" sets.
 SAN=expired@a.example newkey expired "/DC=example/DC=a/CN=expired"
@@ -133,7 +139,21 @@ SAN=expired@a.example ossl ca -batch -name ca_expired -notext -cert "$P/ca-a.pem
     -keyfile "$P/ca-a.key" -startdate 20200101000000Z -enddate 20210101000000Z \
     -extfile "$P/openssl.cnf" -extensions ua -in "$P/expired.csr" -out "$P/expired.pem"
 
+# CRLs (RFC 5280 section 5), made by "openssl ca" from one database per
+# CA: CA A revokes "revoked", CA B revokes nothing.  Both are good for 30
+# days, which the tests use to see a stale CRL (validation time +60 days).
+ossl ca -batch -name ca_expired -cert "$P/ca-a.pem" -keyfile "$P/ca-a.key" \
+    -revoke "$P/revoked.pem" -crl_reason keyCompromise
+ossl ca -batch -name ca_expired -gencrl -crldays 30 -cert "$P/ca-a.pem" \
+    -keyfile "$P/ca-a.key" -out "$P/crl-a.crl.pem"
+CADB=$P/index-b.txt ossl ca -batch -name ca_expired -gencrl -crldays 30 \
+    -cert "$P/ca-b.pem" -keyfile "$P/ca-b.key" -out "$P/crl-b.crl.pem"
+for ca in a b; do
+    ossl crl -in "$P/crl-$ca.crl.pem" -outform DER -out "$P/crl-$ca.crl"
+done
+
 for f in "$P"/*.pem; do
+    case $f in *.crl.pem) continue ;; esac
     ossl x509 -in "$f" -outform DER -out "${f%.pem}.der"
 done
 openssl verify -CAfile "$P/ca-b.pem" -untrusted "$P/cross-a-by-b.pem" "$P/alice.pem" \
@@ -196,6 +216,12 @@ objectClass: organization
 dc: b
 o: Domain B
 
+dn: dc=c,dc=example
+objectClass: dcObject
+objectClass: organization
+dc: c
+o: Domain C
+
 dn: cn=CA,dc=a,dc=example
 objectClass: organizationalRole
 objectClass: pkiCA
@@ -203,6 +229,8 @@ cn: CA
 cACertificate;binary:< file://$P/ca-a.der
 crossCertificatePair;binary:< file://$P/pair-a-forward.der
 crossCertificatePair;binary:< file://$P/pair-a-reverse.der
+certificateRevocationList;binary:< file://$P/crl-a.crl
+authorityRevocationList;binary:< file://$P/crl-a.crl
 
 dn: cn=CA,dc=b,dc=example
 objectClass: organizationalRole
@@ -210,6 +238,13 @@ objectClass: pkiCA
 cn: CA
 cACertificate;binary:< file://$P/ca-b.der
 crossCertificatePair;binary:< file://$P/pair-b.der
+certificateRevocationList;binary:< file://$P/crl-b.crl
+
+dn: cn=CA,dc=c,dc=example
+objectClass: organizationalRole
+objectClass: pkiCA
+cn: CA
+cACertificate;binary:< file://$P/ca-c.der
 EOF
 user_ldif() {
     local uid=$1 domain=$2
@@ -231,6 +266,8 @@ EOF
     user_ldif ms a
     user_ldif expired a
     user_ldif stranger a
+    user_ldif revoked a
+    user_ldif carol c
 } >>"$W/pki.ldif"
 
 slapd_start "$W/slapd" "$PORT" dc=example || fail "cannot start slapd"

@@ -4,7 +4,9 @@
 //   X400_LDAP_URI      the slapd, e.g. ldap://127.0.0.1:3890/
 //   X400_LDAP_DEAD_URI a URI where nothing listens
 //   X400_LDAP_BASE     the user search base
-//   X400_PKI           directory of PEM files: ca-a, ca-b, ca-other, bob
+//   X400_PKI           directory of PEM files: ca-a, ca-b, ca-c, ca-other, alice,
+//                      bob, revoked (CA A and CA B publish CRLs good for 30
+//                      days, CA C none)
 //   X400_SLAPD_STOP    shell command that stops the slapd
 //   X400_SLAPD_START   shell command that starts it again, same data
 #define BOOST_TEST_MODULE ldap_live
@@ -13,6 +15,7 @@
 #include <openssl/pem.h>
 
 #include <csignal>
+#include <ctime>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -26,6 +29,9 @@ using x400::Errc;
 using x400::KeyScope;
 using x400::ldap::Directory;
 using x400::ldap::DirectoryConfig;
+using x400::ldap::MissingCrlPolicy;
+using x400::ldap::PathOptions;
+using x400::ldap::StaleCrlPolicy;
 
 namespace {
 
@@ -76,6 +82,22 @@ std::string issuer_of(X509* cert)
 {
     auto dn = x400::ldap::ldap_dn_from_name(X509_get_issuer_name(cert));
     return dn ? *dn : "?";
+}
+
+x400::X509Ptr read_pem(const std::string& file)
+{
+    x400::BioPtr bio(BIO_new_file(pki(file).c_str(), "r"));
+    BOOST_REQUIRE(bio);
+    x400::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    BOOST_REQUIRE(cert);
+    return cert;
+}
+
+PathOptions ua_options()
+{
+    PathOptions o;
+    o.scope = KeyScope::user_agent;
+    return o;
 }
 
 // expect_error checks the error class and that the detail mentions what.
@@ -249,6 +271,97 @@ BOOST_AUTO_TEST_CASE(concurrent_lookups)
     for (int f : failures) {
         BOOST_TEST(f == 0);
     }
+}
+
+// Revocation (issue #3): CA A's CRL, fetched from its entry, lists the
+// user; without the revocation check the same certificate passes.
+BOOST_AUTO_TEST_CASE(revoked_user_refused)
+{
+    auto dir = open_with(config_with_anchor("ca-a.pem"));
+    expect_error(dir->certificate_for("revoked@a.example", KeyScope::user_agent),
+                 Errc::untrusted, "certificate revoked");
+    auto revoked = read_pem("revoked.pem");
+    PathOptions o = ua_options();
+    o.check_revocation = false;
+    auto r = dir->validate_path(revoked.get(), o);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_TEST(r->warnings.empty());
+}
+
+// Through the cross-certificate, the CRLs of both CAs are needed.
+BOOST_AUTO_TEST_CASE(revoked_user_refused_through_cross_certificate)
+{
+    auto dir = open_with(config_with_anchor("ca-b.pem"));
+    expect_error(dir->certificate_for("revoked@a.example", KeyScope::user_agent),
+                 Errc::untrusted, "revoked");
+}
+
+// A CA that publishes no CRL fails closed unless the operator says
+// otherwise, and then the acceptance is reported.
+BOOST_AUTO_TEST_CASE(ca_without_crl)
+{
+    auto c = config_with_anchor("ca-c.pem");
+    auto dir = open_with(c);
+    expect_error(dir->certificate_for("carol@c.example", KeyScope::user_agent), Errc::untrusted,
+                 "no CRL for CN=CA,DC=c,DC=example");
+    c.missing_crl = MissingCrlPolicy::accept_with_warning;
+    dir = open_with(c);
+    auto r = dir->certificate_for("carol@c.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_REQUIRE(!r->warnings.empty());
+    BOOST_TEST(r->warnings[0].find("no CRL for CN=CA,DC=c,DC=example") != std::string::npos);
+}
+
+// Sixty days on, the 30-day CRLs are past their nextUpdate: each
+// StaleCrlPolicy gives its own answer, never a silent pass.
+BOOST_AUTO_TEST_CASE(stale_crl_policies)
+{
+    auto alice = read_pem("alice.pem");
+    PathOptions o = ua_options();
+    o.at_time = std::time(nullptr) + 60L * 24 * 3600;
+
+    auto c = config_with_anchor("ca-a.pem");
+    expect_error(open_with(c)->validate_path(alice.get(), o), Errc::directory_unavailable,
+                 "is stale");
+    c.stale_crl = StaleCrlPolicy::fail;
+    expect_error(open_with(c)->validate_path(alice.get(), o), Errc::untrusted, "is stale");
+    c.stale_crl = StaleCrlPolicy::accept_with_warning;
+    auto r = open_with(c)->validate_path(alice.get(), o);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_REQUIRE(!r->warnings.empty());
+    BOOST_TEST(r->warnings[0].find("past its nextUpdate") != std::string::npos);
+
+    // Before the CRL's thisUpdate there is no usable CRL at all.
+    o.at_time = std::time(nullptr) - 3600;
+    expect_error(open_with(config_with_anchor("ca-a.pem"))->validate_path(alice.get(), o),
+                 Errc::untrusted, "");
+}
+
+// RFC 5280 section 6.1.1: the test certificates assert no policy, so a
+// user-initial-policy-set only fails the path when explicit policy is
+// required.
+BOOST_AUTO_TEST_CASE(initial_policy_inputs)
+{
+    auto dir = open_with(config_with_anchor("ca-a.pem"));
+    auto alice = read_pem("alice.pem");
+    PathOptions o = ua_options();
+    o.initial_policy_set = {"1.3.6.1.4.1.99999.1"};
+    auto r = dir->validate_path(alice.get(), o);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    o.explicit_policy = true;
+    expect_error(dir->validate_path(alice.get(), o), Errc::untrusted, "policy");
+    o.initial_policy_set = {"not an oid"};
+    expect_error(dir->validate_path(alice.get(), o), Errc::config, "not an oid");
+}
+
+BOOST_AUTO_TEST_CASE(crl_policy_names)
+{
+    BOOST_TEST((*x400::ldap::stale_crl_policy_from("tempfail") == StaleCrlPolicy::tempfail));
+    BOOST_TEST((*x400::ldap::stale_crl_policy_from("accept-with-warning") ==
+                StaleCrlPolicy::accept_with_warning));
+    BOOST_TEST((*x400::ldap::missing_crl_policy_from("fail") == MissingCrlPolicy::fail));
+    expect_error(x400::ldap::stale_crl_policy_from("ignore"), Errc::config, "ignore");
+    expect_error(x400::ldap::missing_crl_policy_from("tempfail"), Errc::config, "tempfail");
 }
 
 // Last, because it stops and restarts the server: a session that worked,
