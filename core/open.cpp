@@ -134,7 +134,8 @@ std::optional<Message> try_decrypt(const Message& m,
 
 OpenResult open_message(const Message& message, std::string_view envelope_originator,
                         const std::vector<OpenRecipient>& recipients,
-                        const OriginatorKeys& originator_keys, std::string_view authserv_id)
+                        const OriginatorKeys& originator_keys, std::string_view authserv_id,
+                        const ReplayCheck& replay_check)
 {
     OpenResult result;
     result.encrypted = is_encrypted(message);
@@ -218,7 +219,16 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
         }
     }
 
-    // Step 4: restore the original only when its integrity is established.
+    // Step 4: replay detection, for tokens that hold, by the caller.
+    if (replay_check) {
+        for (auto& o : result.outcomes) {
+            if (o.token == Verdict::pass && o.cic != Verdict::fail) {
+                replay_check(result.originator, o);
+            }
+        }
+    }
+
+    // Step 5: restore the original only when its integrity is established.
     if (original && all_cic_pass) {
         auto drop = removal_edits(message, [&](const HeaderField& h) {
             if (is_trace_field(h.name) || is_own_field(h.name)) return false;
@@ -256,6 +266,11 @@ std::string results_value(std::string_view authserv_id, const OpenResult& result
     if (result.encrypted) {
         v += "; content=";
         v += result.restored && o.decrypted ? "decrypted" : "encrypted";
+    }
+    if (o.token == Verdict::pass) {
+        v += "; replay=";
+        v += verdict_name(o.replay);
+        if (!o.replay_note.empty()) v += " (" + o.replay_note + ")";
     }
     if (!o.reason.empty()) v += "; reason=" + quoted(o.reason);
     return v;

@@ -47,6 +47,8 @@ struct RecipientOutcome {
     std::int64_t token_time = 0;
     Verdict cic = Verdict::none;        // none: not checked (content unreadable)
     bool decrypted = false;
+    Verdict replay = Verdict::none;     // set by the caller's ReplayCheck
+    std::string replay_note;            // "seen before", "token too old", ...
 };
 
 struct OpenResult {
@@ -59,13 +61,19 @@ struct OpenResult {
     std::optional<std::string> new_body;
 };
 
+// ReplayCheck is the caller's replay detection (core keeps no state): it
+// is called once per outcome whose token passed and whose CIC did not
+// fail, with the originator, and sets replay and replay_note.
+using ReplayCheck = std::function<void(const std::string& originator, RecipientOutcome& o)>;
+
 // open_message never fails as a whole: every problem becomes an outcome.
 // The originator is the envelope sender (X.411's originator-name is an
 // envelope field, which RFC 2156 maps to SMTP MAIL FROM); when that is
 // empty, as for a null sender, the From field's address.
 OpenResult open_message(const Message& message, std::string_view originator,
                         const std::vector<OpenRecipient>& recipients,
-                        const OriginatorKeys& originator_keys, std::string_view authserv_id);
+                        const OriginatorKeys& originator_keys, std::string_view authserv_id,
+                        const ReplayCheck& replay_check = {});
 
 // results_value formats one outcome as the value of X400-Security-Results.
 std::string results_value(std::string_view authserv_id, const OpenResult& result,

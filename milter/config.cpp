@@ -131,6 +131,45 @@ const std::vector<Key>& keys()
          [](const Config& c) { return std::string(c.confidentiality ? "required" : "off"); }},
         STR_KEY(outer_subject, "Encrypted message",
                 "Subject of an encrypted message as seen in transit"),
+        STR_KEY(state_dir, "/var/lib/x400sec",
+                "directory of the LMDB state store: sequence numbers and replay windows"),
+        {"replay_window", "1024",
+         "receive role: anti-replay window per sender and recipient, bits (multiple of 64)",
+         [](Config& c, const std::string& v) -> Status {
+             X400_TRY(parse_int(v, 64, 1048576, 10, c.replay_window));
+             if (c.replay_window % 64 != 0) {
+                 return make_error(Errc::config, "'" + v + "' is not a multiple of 64");
+             }
+             return {};
+         },
+         [](const Config& c) { return std::to_string(c.replay_window); }},
+        {"max_token_age", "604800",
+         "receive role: a token older than this many seconds counts as replayed",
+         [](Config& c, const std::string& v) {
+             return parse_int(v, 60, 31536000, 10, c.max_token_age);
+         },
+         [](const Config& c) { return std::to_string(c.max_token_age); }},
+        {"max_clock_skew", "300",
+         "receive role: how many seconds a token's time may lie in the future",
+         [](Config& c, const std::string& v) {
+             return parse_int(v, 0, 86400, 10, c.max_clock_skew);
+         },
+         [](const Config& c) { return std::to_string(c.max_clock_skew); }},
+        {"on_replay", "reject",
+         "receive role: reject (550 5.7.1), quarantine or mark a replayed message",
+         [](Config& c, const std::string& v) {
+             if (v == "reject") c.on_replay = OnReplay::reject;
+             else if (v == "quarantine") c.on_replay = OnReplay::quarantine;
+             else if (v == "mark") c.on_replay = OnReplay::mark;
+             else return Status(make_error(Errc::config,
+                                           "on_replay must be reject, quarantine or mark"));
+             return Status{};
+         },
+         [](const Config& c) {
+             return std::string(c.on_replay == OnReplay::reject       ? "reject"
+                                : c.on_replay == OnReplay::quarantine ? "quarantine"
+                                                                      : "mark");
+         }},
         {"log_level", "1", "0 errors only, 1 one line per message, 2 per recipient, 3 debug",
          [](Config& c, const std::string& v) { return parse_int(v, 0, 3, 10, c.log_level); },
          [](const Config& c) { return std::to_string(c.log_level); }},

@@ -16,6 +16,9 @@ namespace x400::milter {
 
 enum class Role { originate, receive };
 
+// OnReplay is what the receive role does with a replayed message.
+enum class OnReplay { reject, quarantine, mark };
+
 struct Config {
     Role role = Role::receive;
     std::string socket;
@@ -31,6 +34,11 @@ struct Config {
     std::string trust_anchors;
     bool confidentiality = false;
     std::string outer_subject;
+    std::string state_dir;
+    int replay_window = 1024;           // bits
+    int max_token_age = 604800;         // seconds
+    int max_clock_skew = 300;           // seconds
+    OnReplay on_replay = OnReplay::reject;
     int log_level = 1;
 };
 

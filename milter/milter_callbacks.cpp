@@ -61,7 +61,7 @@ sfsistat on_negotiate(SMFICTX*, unsigned long f0, unsigned long f1, unsigned lon
                       unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
                       unsigned long* pf3)
 {
-    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY);
+    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE);
     // Values with their leading white space make the restored header
     // byte-identical to the original.
     g_leading_space = (f1 & SMFIP_HDR_LEADSPC) != 0;
@@ -168,6 +168,13 @@ sfsistat on_eom(SMFICTX* ctx)
         if (!apply(ctx, o)) {
             log_line(LogLevel::error, s->queue_id(), "milter",
                      "the MTA refused a header or body change -- temporary failure");
+            s->abandon();
+            return SMFIS_TEMPFAIL;
+        }
+        if (o.quarantine && smfi_quarantine(ctx, o.quarantine->data()) != MI_SUCCESS) {
+            log_line(LogLevel::error, s->queue_id(), "milter",
+                     "the MTA refused to quarantine -- temporary failure");
+            s->abandon();
             return SMFIS_TEMPFAIL;
         }
         return SMFIS_CONTINUE;
@@ -196,7 +203,7 @@ int run_milter(Shared& shared)
     smfiDesc desc{};
     desc.xxfi_name = const_cast<char*>("x400sec");
     desc.xxfi_version = SMFI_VERSION;
-    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY;
+    desc.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE;
     desc.xxfi_connect = on_connect;
     desc.xxfi_envfrom = on_envfrom;
     desc.xxfi_envrcpt = on_envrcpt;

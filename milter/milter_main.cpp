@@ -76,6 +76,11 @@ int main(int argc, char** argv)
         return 1;
     }
     if (check) {
+        // The state store: created if missing, its format version checked.
+        if (auto state = milter::open_state(**config); !state) {
+            std::fprintf(stderr, "x400sec-milter: %s\n", state.error().text().c_str());
+            return 1;
+        }
         std::printf("x400sec-milter: %s: configuration is valid\n", path.c_str());
         return 0;
     }
@@ -86,6 +91,14 @@ int main(int argc, char** argv)
     }
     // A peer that goes away must not kill the daemon (libldap, libmilter).
     signal(SIGPIPE, SIG_IGN);
-    milter::Shared shared(*config, std::move(*directory));
+    // LMDB's locks do not survive fork: open the store in the daemon.
+    auto state = milter::open_state(**config);
+    if (!state) {
+        milter::log_line(milter::LogLevel::error, "", "milter",
+                         "state store: " + state.error().text());
+        std::fprintf(stderr, "x400sec-milter: %s\n", state.error().text().c_str());
+        return 1;
+    }
+    milter::Shared shared(*config, std::move(*directory), std::move(*state));
     return milter::run_milter(shared);
 }

@@ -31,18 +31,12 @@ Result<EVP_PKEY*> KeyStore::key_for(const std::string& address)
     return raw;
 }
 
-std::uint64_t SequenceSource::next(const std::string& originator, const std::string& recipient)
+Result<std::unique_ptr<store::StateStore>> open_state(const Config& config)
 {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    auto [it, fresh] = m_next.try_emplace({originator, recipient}, 0);
-    if (fresh) {
-        // Microseconds since the epoch: larger than any number this pair
-        // could have been given before a restart, at one per microsecond.
-        auto now = std::chrono::system_clock::now().time_since_epoch();
-        it->second = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(now).count());
-    }
-    return it->second++;
+    store::StoreOptions opt;
+    opt.dir = config.state_dir;
+    opt.window_width = static_cast<std::uint32_t>(config.replay_window);
+    return store::open_lmdb_store(opt);
 }
 
 void Session::reset()
@@ -50,6 +44,20 @@ void Session::reset()
     m_sender.clear();
     m_recipients.clear();
     m_message = {};
+    m_recorded.clear();
+}
+
+void Session::abandon()
+{
+    for (const auto& r : m_recorded) {
+        Status s = m_shared.state->forget(r.originator, r.recipient, r.number);
+        if (!s) {
+            log_line(LogLevel::error, m_queue_id, "replay",
+                     "cannot undo seq=" + std::to_string(r.number) + " rcpt=<" + r.recipient +
+                         ">: " + s.error().text() + " -- a retry will be called a replay");
+        }
+    }
+    m_recorded.clear();
 }
 
 void Session::add_header(std::string_view name, std::string_view value)
@@ -72,7 +80,7 @@ bool Session::is_local(const std::string& address) const
 
 Outcome Session::end_of_message(std::int64_t now)
 {
-    return m_shared.config->role == Role::originate ? originate(now) : receive();
+    return m_shared.config->role == Role::originate ? originate(now) : receive(now);
 }
 
 namespace {
@@ -151,7 +159,19 @@ Outcome Session::originate(std::int64_t now)
         }
         recipients.push_back(std::move(sr));
     }
-    for (auto& sr : recipients) sr.sequence_number = m_shared.sequences.next(originator, sr.address);
+    // The numbers are on disk before any token carrying them exists: a
+    // crash from here on skips them, never reuses them.
+    std::vector<std::string> addresses;
+    for (const auto& sr : recipients) addresses.push_back(sr.address);
+    auto numbers = m_shared.state->next_sequences(originator, addresses);
+    if (!numbers) {
+        log_line(LogLevel::error, m_queue_id, "seal",
+                 "sequence numbers: " + numbers.error().text() + " -- temporary failure");
+        return refuse(Outcome::Action::tempfail, "4.3.0", "state store unavailable");
+    }
+    for (std::size_t i = 0; i < recipients.size(); ++i) {
+        recipients[i].sequence_number = (*numbers)[i];
+    }
 
     core::SealOptions opt;
     opt.confidentiality = cfg.confidentiality;
@@ -173,7 +193,92 @@ Outcome Session::originate(std::int64_t now)
     return o;
 }
 
-Outcome Session::receive()
+// check_replay decides on one verified token: freshness of its time, then
+// the pair's window, which records the number unless it is a replay.
+void Session::check_replay(const std::string& originator, core::RecipientOutcome& o,
+                           std::int64_t now)
+{
+    const Config& cfg = *m_shared.config;
+    using core::Verdict;
+    if (!o.sequence_number) {
+        o.replay_note = "no sequence number";
+        return;
+    }
+    if (now - o.token_time > cfg.max_token_age) {
+        o.replay = Verdict::fail;
+        o.replay_note = "token too old";
+        return;
+    }
+    if (o.token_time - now > cfg.max_clock_skew) {
+        o.replay = Verdict::fail;
+        o.replay_note = "token time in the future";
+        return;
+    }
+    auto v = m_shared.state->check_and_record(originator, o.recipient, *o.sequence_number);
+    if (!v) {
+        log_line(LogLevel::error, m_queue_id, "replay",
+                 "rcpt=<" + o.recipient + ">: " + v.error().text());
+        o.replay = Verdict::temperror;
+        o.replay_note = "state store unavailable";
+        return;
+    }
+    switch (*v) {
+    case store::ReplayVerdict::duplicate:
+        o.replay = Verdict::fail;
+        o.replay_note = "seen before";
+        break;
+    case store::ReplayVerdict::too_old:
+        o.replay = Verdict::fail;
+        o.replay_note = "older than the window";
+        break;
+    case store::ReplayVerdict::late:
+        o.replay_note = "late";
+        [[fallthrough]];
+    case store::ReplayVerdict::fresh:
+        o.replay = Verdict::pass;
+        m_recorded.push_back({originator, o.recipient, *o.sequence_number});
+        break;
+    }
+}
+
+// replay_outcome applies on_replay when any recipient's token was replayed,
+// and a temporary failure when the store could not tell.
+Outcome Session::replay_outcome(const core::OpenResult& res, Outcome out)
+{
+    const Config& cfg = *m_shared.config;
+    const core::RecipientOutcome* replayed = nullptr;
+    bool unknown = false;
+    for (const auto& o : res.outcomes) {
+        if (o.replay == core::Verdict::fail && replayed == nullptr) replayed = &o;
+        unknown = unknown || o.replay == core::Verdict::temperror;
+    }
+    if (unknown) {
+        abandon();
+        return refuse(Outcome::Action::tempfail, "4.3.0", "state store unavailable");
+    }
+    if (replayed == nullptr) return out;
+    const char* action = cfg.on_replay == OnReplay::reject       ? "reject"
+                         : cfg.on_replay == OnReplay::quarantine ? "quarantine"
+                                                                 : "mark";
+    log_line(LogLevel::warning, m_queue_id, "replay",
+             "replayed message: originator=<" + res.originator + "> rcpt=<" +
+                 replayed->recipient + "> seq=" + std::to_string(*replayed->sequence_number) +
+                 " why=" + log_quote(replayed->replay_note) + " -- " + action);
+    switch (cfg.on_replay) {
+    case OnReplay::reject:
+        abandon();
+        return refuse(Outcome::Action::reject, "5.7.1",
+                      "message replayed (" + replayed->replay_note + ")");
+    case OnReplay::quarantine:
+        out.quarantine = "x400sec: message replayed (" + replayed->replay_note + ")";
+        break;
+    case OnReplay::mark:
+        break;
+    }
+    return out;
+}
+
+Outcome Session::receive(std::int64_t now)
 {
     const Config& cfg = *m_shared.config;
     std::vector<core::OpenRecipient> local;
@@ -195,14 +300,20 @@ Outcome Session::receive()
         if (!cert) return cert.error();
         return EvpPkeyPtr(X509_get_pubkey(cert->certificate.get()));
     };
+    auto replay = [this, now](const std::string& originator, core::RecipientOutcome& o) {
+        check_replay(originator, o, now);
+    };
     core::OpenResult res =
-        core::open_message(m_message, m_sender, local, lookup, cfg.authserv_id);
+        core::open_message(m_message, m_sender, local, lookup, cfg.authserv_id, replay);
     for (const auto& o : res.outcomes) {
         std::string line = "rcpt=<" + o.recipient + "> token=" + core::verdict_name(o.token) +
                            " cic=" + core::verdict_name(o.cic);
         if (!res.originator.empty()) line += " originator=<" + res.originator + ">";
         if (res.encrypted) line += o.decrypted && res.restored ? " content=decrypted"
                                                                : " content=encrypted";
+        if (o.token == core::Verdict::pass) {
+            line += std::string(" replay=") + core::verdict_name(o.replay);
+        }
         if (!o.reason.empty()) line += " reason=" + log_quote(o.reason);
         log_line(o.token == core::Verdict::pass && o.cic == core::Verdict::pass
                      ? LogLevel::info
@@ -218,7 +329,7 @@ Outcome Session::receive()
     Outcome out;
     out.edits = std::move(res.edits);
     out.new_body = std::move(res.new_body);
-    return out;
+    return replay_outcome(res, std::move(out));
 }
 
 }  // namespace x400::milter

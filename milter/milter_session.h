@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "core/message.h"
+#include "core/open.h"
 #include "ldap/directory.h"
 #include "milter/config.h"
+#include "store/state_store.h"
 
 namespace x400::milter {
 
@@ -36,30 +38,25 @@ private:
     std::map<std::string, EvpPkeyPtr> m_keys;
 };
 
-// SequenceSource hands out message sequence numbers per (originator,
-// recipient) pair.
-// TODO(#4): numbers live in memory, seeded from the clock at start so that
-// a restart does not reuse them; issue 4 moves them to a durable LMDB store
-// with commit-before-use.
-class SequenceSource {
-public:
-    std::uint64_t next(const std::string& originator, const std::string& recipient);
-
-private:
-    std::mutex m_mutex;
-    std::map<std::pair<std::string, std::string>, std::uint64_t> m_next;
-};
-
 // Shared holds what every session of one configuration uses.
+// The state store (sequence numbers, replay windows) is opened by the
+// caller, once per process, after any fork.
 struct Shared {
     std::shared_ptr<const Config> config;
     std::unique_ptr<ldap::Directory> directory;
+    std::unique_ptr<store::StateStore> state;
     KeyStore keys;
-    SequenceSource sequences;
 
-    explicit Shared(std::shared_ptr<const Config> c, std::unique_ptr<ldap::Directory> d)
-        : config(std::move(c)), directory(std::move(d)), keys(config->key_dir) {}
+    explicit Shared(std::shared_ptr<const Config> c, std::unique_ptr<ldap::Directory> d,
+                    std::unique_ptr<store::StateStore> s)
+        : config(std::move(c)), directory(std::move(d)), state(std::move(s)),
+          keys(config->key_dir)
+    {
+    }
 };
+
+// open_state opens the store that config names (state_dir, replay_window).
+Result<std::unique_ptr<store::StateStore>> open_state(const Config& config);
 
 // Outcome of end of message: edits to apply, or an SMTP reply.
 struct Outcome {
@@ -70,6 +67,7 @@ struct Outcome {
     std::string reply;          // text after the status
     std::vector<core::HeaderEdit> edits;
     std::optional<std::string> new_body;
+    std::optional<std::string> quarantine;  // reason, when the MTA is to hold it
 };
 
 class Session {
@@ -86,9 +84,22 @@ public:
 
     Outcome end_of_message(std::int64_t now);
 
+    // abandon undoes the replay-window records of the last message, when
+    // the MTA did not take it after all.
+    void abandon();
+
 private:
+    struct Recorded {
+        std::string originator;
+        std::string recipient;
+        std::uint64_t number;
+    };
+
     Outcome originate(std::int64_t now);
-    Outcome receive();
+    Outcome receive(std::int64_t now);
+    void check_replay(const std::string& originator, core::RecipientOutcome& o,
+                      std::int64_t now);
+    Outcome replay_outcome(const core::OpenResult& res, Outcome out);
     bool is_local(const std::string& address) const;
 
     Shared& m_shared;
@@ -96,6 +107,7 @@ private:
     std::string m_sender;
     std::vector<std::string> m_recipients;
     core::Message m_message;
+    std::vector<Recorded> m_recorded;  // window records of this message
 };
 
 }  // namespace x400::milter

@@ -23,6 +23,7 @@ E2E_LDAP_PORT=${E2E_LDAP_PORT:-3890}
 E2E_PORT_A=${E2E_PORT_A:-2525}
 E2E_PORT_B=${E2E_PORT_B:-2526}
 E2E_CONFIDENTIALITY=${E2E_CONFIDENTIALITY:-required}
+E2E_ON_REPLAY=${E2E_ON_REPLAY:-reject}
 _E2E_MILTER_PIDS=()
 _E2E_SLAPD_DIR=""
 
@@ -43,6 +44,8 @@ ldap_uri = ldap://127.0.0.1:$E2E_LDAP_PORT/
 ldap_base = dc=example
 trust_anchors = $work/pki/anchors/$domain.pem
 confidentiality = $E2E_CONFIDENTIALITY
+state_dir = $work/state-$name
+on_replay = $E2E_ON_REPLAY
 log_level = 2
 CONF
 }

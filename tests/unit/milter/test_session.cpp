@@ -63,13 +63,21 @@ struct World {
     }
     ~World() { std::system(("rm -rf '" + dir + "'").c_str()); }
 
+    // shared gives a Shared with its own fresh state store; conf_text may
+    // name a state_dir to share one.
     std::unique_ptr<Shared> shared(const std::string& conf_text)
     {
-        auto conf = parse_config(conf_text + "\nkey_dir = " + dir + "\n", "test");
+        static int stores = 0;
+        const std::string state = dir + "/state" + std::to_string(++stores);
+        auto conf = parse_config("state_dir = " + state + "\n" + conf_text + "\nkey_dir = " +
+                                     dir + "\n",
+                                 "test");
         BOOST_REQUIRE(conf.ok());
         auto d = std::make_unique<FakeDirectory>();
         for (auto& [who, c] : certs) d->certs[who] = c.get();
-        return std::make_unique<Shared>(*conf, std::move(d));
+        auto st = open_state(**conf);
+        BOOST_REQUIRE_MESSAGE(st.ok(), (st.ok() ? std::string() : st.error().text()));
+        return std::make_unique<Shared>(*conf, std::move(d), std::move(*st));
     }
 };
 
@@ -198,12 +206,118 @@ BOOST_AUTO_TEST_CASE(a_recipient_given_twice_gets_one_token)
     BOOST_TEST(tokens == 1);
 }
 
-BOOST_AUTO_TEST_CASE(sequence_numbers_grow_per_pair)
+BOOST_AUTO_TEST_CASE(sequence_numbers_grow_per_pair_in_the_store)
 {
-    SequenceSource seq;
-    auto a1 = seq.next("alice@a.example", "bob@b.example");
-    auto a2 = seq.next("alice@a.example", "bob@b.example");
-    BOOST_TEST(a2 == a1 + 1);
+    auto a = world().shared("role = originate\n");
+    for (int i = 0; i < 2; ++i) {
+        Session s(*a);
+        feed(s, letter(), "alice@a.example", {"bob@b.example"});
+        BOOST_REQUIRE((s.end_of_message(1700000000).action == Outcome::Action::accept));
+    }
+    auto state = a->state->show("alice@a.example", "bob@b.example");
+    BOOST_REQUIRE(state.ok());
+    BOOST_TEST(state->last_issued.value_or(0) == 2u);
+}
+
+namespace {
+
+// results_of returns the results fields the outcome adds, joined.
+std::string results_of(const Outcome& o)
+{
+    std::string out;
+    for (const auto& e : o.edits) {
+        if (e.name == core::k_results_field) out += e.value + "\n";
+    }
+    return out;
+}
+
+// sealed_letter seals letter() from alice to bob at time now.
+core::Message sealed_letter(Shared& a, std::int64_t now)
+{
+    Session out(a);
+    feed(out, letter(), "alice@a.example", {"bob@b.example"});
+    Outcome sealed = out.end_of_message(now);
+    BOOST_REQUIRE((sealed.action == Outcome::Action::accept));
+    return apply(letter(), sealed);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_replay_is_rejected_and_a_late_message_accepted)
+{
+    const std::int64_t now = 1700000000;
+    auto a = world().shared("role = originate\n");
+    auto b = world().shared("role = receive\nlocal_domains = b.example\n");
+    core::Message first = sealed_letter(*a, now);
+    core::Message second = sealed_letter(*a, now);
+
+    Session in(*b);
+    feed(in, second, "alice@a.example", {"bob@b.example"});
+    Outcome o = in.end_of_message(now);
+    BOOST_TEST((o.action == Outcome::Action::accept));
+    BOOST_TEST(results_of(o).find("replay=pass") != std::string::npos, results_of(o));
+
+    feed(in, first, "alice@a.example", {"bob@b.example"});
+    o = in.end_of_message(now);
+    BOOST_TEST((o.action == Outcome::Action::accept), "a late message is not a replay");
+    BOOST_TEST(results_of(o).find("replay=pass (late)") != std::string::npos, results_of(o));
+
+    feed(in, first, "alice@a.example", {"bob@b.example"});
+    o = in.end_of_message(now);
+    BOOST_TEST((o.action == Outcome::Action::reject));
+    BOOST_TEST(o.smtp_code == "550");
+    BOOST_TEST(o.status == "5.7.1");
+    BOOST_TEST(o.reply.find("replayed") != std::string::npos, o.reply);
+}
+
+BOOST_AUTO_TEST_CASE(on_replay_mark_and_quarantine_deliver_with_the_verdict)
+{
+    const std::int64_t now = 1700000000;
+    auto a = world().shared("role = originate\n");
+    core::Message m = sealed_letter(*a, now);
+    for (const char* mode : {"mark", "quarantine"}) {
+        auto b = world().shared(std::string("role = receive\non_replay = ") + mode + "\n");
+        Session in(*b);
+        feed(in, m, "alice@a.example", {"bob@b.example"});
+        BOOST_TEST(!in.end_of_message(now).quarantine.has_value());
+        feed(in, m, "alice@a.example", {"bob@b.example"});
+        Outcome o = in.end_of_message(now);
+        BOOST_TEST((o.action == Outcome::Action::accept), mode);
+        BOOST_TEST(results_of(o).find("replay=fail (seen before)") != std::string::npos,
+                   results_of(o));
+        BOOST_TEST(o.quarantine.has_value() == (std::string(mode) == "quarantine"), mode);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(stale_and_future_tokens_count_as_replays)
+{
+    const std::int64_t now = 1700000000;
+    auto a = world().shared("role = originate\n");
+    auto b = world().shared(
+        "role = receive\non_replay = mark\nmax_token_age = 3600\nmax_clock_skew = 60\n");
+    Session in(*b);
+    feed(in, sealed_letter(*a, now - 3601), "alice@a.example", {"bob@b.example"});
+    BOOST_TEST(results_of(in.end_of_message(now)).find("replay=fail (token too old)") !=
+               std::string::npos);
+    feed(in, sealed_letter(*a, now + 61), "alice@a.example", {"bob@b.example"});
+    BOOST_TEST(results_of(in.end_of_message(now)).find("(token time in the future)") !=
+               std::string::npos);
+    feed(in, sealed_letter(*a, now + 59), "alice@a.example", {"bob@b.example"});
+    BOOST_TEST(results_of(in.end_of_message(now)).find("replay=pass") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(abandon_lets_the_retry_of_a_refused_message_through)
+{
+    const std::int64_t now = 1700000000;
+    auto a = world().shared("role = originate\n");
+    auto b = world().shared("role = receive\n");
+    core::Message m = sealed_letter(*a, now);
+    Session in(*b);
+    feed(in, m, "alice@a.example", {"bob@b.example"});
+    BOOST_TEST((in.end_of_message(now).action == Outcome::Action::accept));
+    in.abandon();  // the MTA refused our edits: the client will retry
+    feed(in, m, "alice@a.example", {"bob@b.example"});
+    BOOST_TEST((in.end_of_message(now).action == Outcome::Action::accept));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
