@@ -457,7 +457,7 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
 // extend grows the path at its top certificate, depth first: stop at a
 // trust anchor's subject (try the path), else fetch the issuer's
 // certificates from the directory and follow each that did issue the top
-// one, unless it is self-issued or already on the path (a loop of cross
+// one, unless it is already on the path (a loop of cross
 // certificates).  max_path_length bounds the certificates above the user.
 Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
 {
@@ -468,7 +468,11 @@ Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
             return r;
         }
     }
-    if (self_issued(top) || d.path.size() > static_cast<std::size_t>(m_config.max_path_length)) {
+    // A self-signed certificate ends the path; a self-issued one with
+    // another key (a key rollover, RFC 5280 section 6.1 and PKITS 4.5) is
+    // an intermediate like any other, whose issuer has the same name.
+    const bool self_signed = self_issued(top) && X509_check_issued(top, top) == X509_V_OK;
+    if (self_signed || d.path.size() > static_cast<std::size_t>(m_config.max_path_length)) {
         return false;
     }
     auto issuers = issuers_named(d, X509_get_issuer_name(top));

@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/ossl.h"
 #include "base/result.h"
@@ -99,12 +100,18 @@ Status apply_path_options(X509_STORE_CTX* ctx, const PathOptions& options, int d
     }
     X509_VERIFY_PARAM_set_flags(param, flags);
 
-    if (!options.initial_policy_set.empty()) {
+    // OpenSSL takes an empty user set as "no acceptable policy" when an
+    // explicit policy is required, so the default set is written out as
+    // anyPolicy (RFC 5280 section 4.2.1.4, 2.5.29.32.0).
+    {
+        static const std::vector<std::string> k_any_policy{"2.5.29.32.0"};
+        const std::vector<std::string>& set =
+            options.initial_policy_set.empty() ? k_any_policy : options.initial_policy_set;
         Asn1ObjectStackPtr policies(sk_ASN1_OBJECT_new_null());
         if (!policies) {
             return ossl_error(Errc::internal, "cannot allocate a policy set");
         }
-        for (const std::string& oid : options.initial_policy_set) {
+        for (const std::string& oid : set) {
             Asn1ObjectPtr obj(OBJ_txt2obj(oid.c_str(), 1));
             if (!obj) {
                 ERR_clear_error();

@@ -7,3 +7,10 @@ target_link_libraries(ldap_live_test PRIVATE x400_ldap Boost::unit_test_framewor
 target_compile_definitions(ldap_live_test PRIVATE BOOST_TEST_DYN_LINK)
 set_target_properties(ldap_live_test PROPERTIES
     RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+
+# pkits_test runs NIST PKITS through Directory::validate_path against a
+# real slapd started by tests/integration/t-pkits.sh (issue #3).
+add_executable(pkits_test ${CMAKE_CURRENT_SOURCE_DIR}/tools/pkits_test.cpp)
+target_link_libraries(pkits_test PRIVATE x400_ldap)
+set_target_properties(pkits_test PROPERTIES
+    RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
