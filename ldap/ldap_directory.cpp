@@ -128,6 +128,7 @@ private:
         const PathOptions* options = nullptr;
         std::map<std::string, std::vector<X509Ptr>> by_name;
         std::map<std::string, std::vector<X509CrlPtr>> crls;
+        std::map<std::string, std::vector<X509Ptr>> signers;  // userCertificate
         std::vector<X509*> path;
         int attempts = 0;
         bool have_error = false;
@@ -321,7 +322,8 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
     auto entries = search(*dn, LDAP_SCOPE_BASE, "(objectClass=*)",
                           {"cACertificate;binary", "crossCertificatePair;binary",
                            "certificateRevocationList;binary",
-                           "authorityRevocationList;binary", "deltaRevocationList;binary"});
+                           "authorityRevocationList;binary", "deltaRevocationList;binary",
+                           "userCertificate;binary"});
     if (!entries) {
         if (entries.error().code == Errc::decode) {
             return &found;  // a name the server cannot parse has no entry
@@ -343,6 +345,16 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
             if (pair) {
                 keep(std::move(pair->forward));
                 keep(std::move(pair->reverse));
+            }
+        }
+        // A CA's other keys (a CRL signing key, RFC 5280 section 6.3.3
+        // (f)) may sit in its entry as userCertificate: CRL signers only,
+        // never path candidates.
+        for (const Bytes& v : entry["usercertificate"]) {
+            const unsigned char* p = v.data();
+            X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(v.size())));
+            if (cert && X509_NAME_cmp(X509_get_subject_name(cert.get()), name) == 0) {
+                d.signers[*dn].push_back(std::move(cert));
             }
         }
         std::vector<X509CrlPtr>& crls = d.crls[*dn];
@@ -369,28 +381,43 @@ Status LdapDirectory::collect_crls(Discovery& d, X509* anchor, std::vector<X509_
     if (anchor != nullptr) {
         chain.push_back(anchor);
     }
-    for (X509* cert : chain) {
-        for (const X509NamePtr& where : crl_locations(cert)) {
+
+    // A worklist: the path's certificates, then each CRL signer found,
+    // whose own revocation OpenSSL checks as well; bounded by the lookup
+    // limit of issuers_named.
+    std::vector<X509*> todo = chain;
+    for (std::size_t i = 0; i < todo.size() && i < k_max_lookups; ++i) {
+        for (const X509NamePtr& where : crl_locations(todo[i])) {
             X400_TRY(issuers_named(d, where.get()));
             auto dn = ldap_dn_from_name(where.get());
             if (!dn) {
                 continue;
             }
             for (const X509CrlPtr& crl : d.crls[*dn]) {
-                if (std::find(crls.begin(), crls.end(), crl.get()) == crls.end()) {
-                    crls.push_back(crl.get());
+                if (std::find(crls.begin(), crls.end(), crl.get()) != crls.end()) {
+                    continue;
                 }
-            }
-        }
-    }
-    for (X509_CRL* crl : std::vector<X509_CRL*>(crls)) {
-        auto named = issuers_named(d, X509_CRL_get_issuer(crl));
-        if (!named) {
-            return named.error();
-        }
-        for (const X509Ptr& c : **named) {
-            if (!contains(chain, c.get()) && !contains(signers, c.get())) {
-                signers.push_back(c.get());
+                crls.push_back(crl.get());
+                auto named = issuers_named(d, X509_CRL_get_issuer(crl.get()));
+                auto issuer_dn = ldap_dn_from_name(X509_CRL_get_issuer(crl.get()));
+                if (!named) {
+                    return named.error();
+                }
+                std::vector<X509*> found;
+                for (const X509Ptr& c : **named) {
+                    found.push_back(c.get());
+                }
+                if (issuer_dn) {
+                    for (const X509Ptr& c : d.signers[*issuer_dn]) {
+                        found.push_back(c.get());
+                    }
+                }
+                for (X509* c : found) {
+                    if (!contains(chain, c) && !contains(signers, c)) {
+                        signers.push_back(c);
+                        todo.push_back(c);
+                    }
+                }
             }
         }
     }
