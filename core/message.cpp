@@ -81,6 +81,19 @@ std::string strip_comments(std::string_view s)
 
 }  // namespace
 
+bool is_plain_address(std::string_view a)
+{
+    static const std::string_view k_specials = "!#$%&'*+-/=?^_`{|}~.@";
+    if (std::count(a.begin(), a.end(), '@') != 1 || a.front() == '@' || a.back() == '@') {
+        return false;
+    }
+    for (char c : a) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && k_specials.find(c) == std::string_view::npos) return false;
+    }
+    return true;
+}
+
 std::string normalize_address(std::string_view address)
 {
     std::string_view a = trim(address);
@@ -119,9 +132,13 @@ Result<std::string> header_address(std::string_view value)
         addr = s.substr(0, s.find(','));
     }
     addr = trim(addr);
-    if (addr.empty() || addr.find('@') == std::string_view::npos ||
-        addr.find_first_of(" \t\r\n") != std::string_view::npos) {
+    if (addr.empty() || addr.find('@') == std::string_view::npos) {
         return make_error(Errc::decode, "no mailbox address in field");
+    }
+    // Only dot-atom addresses (RFC 5322 section 3.4.1): a quoted local part
+    // could carry ';' or '=' into the results field.
+    if (!is_plain_address(addr)) {
+        return make_error(Errc::decode, "address is not a plain addr-spec");
     }
     return normalize_address(addr);
 }

@@ -58,6 +58,10 @@ bool is_own_field(std::string_view name);
 // it, with the domain in lower case.  Fails with Errc::decode if none.
 Result<std::string> header_address(std::string_view value);
 
+// is_plain_address tells whether an address is a dot-atom addr-spec: one
+// '@', and only letters, digits and RFC 5322 atext specials or dots.
+bool is_plain_address(std::string_view address);
+
 // normalize_address lower-cases the domain of an address and strips
 // surrounding angle brackets.
 std::string normalize_address(std::string_view address);

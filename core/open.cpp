@@ -199,6 +199,15 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
     const Message& content = original ? *original : message;
     const bool readable = !result.encrypted || original.has_value();
 
+    // The From field the recipient will read, when it names someone other
+    // than the originator whose key signed: said, not judged.
+    if (const std::string* hf = find_header(content, "From"); hf && originator) {
+        auto fa = header_address(*hf);
+        if (!fa || !same_address(*fa, *originator)) {
+            result.header_from = fa ? *fa : std::string("unparsable");
+        }
+    }
+
     // Step 3: the CIC of every verified token, over the canonical content.
     bool all_cic_pass = true;
     if (readable && !verified.empty()) {
@@ -228,8 +237,27 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
         }
     }
 
-    // Step 5: restore the original only when its integrity is established.
-    if (original && all_cic_pass) {
+    // Step 5: restore the original only when its integrity is established
+    // for every local recipient of this transaction.  The MTA keeps one
+    // copy for all of them, so one recipient without a valid token of its
+    // own would otherwise read what was sealed for the others.
+    // TODO(#7): split such a transaction instead, so the others still get
+    // their plaintext.
+    bool every_recipient_holds = !result.outcomes.empty();
+    for (const auto& o : result.outcomes) {
+        every_recipient_holds = every_recipient_holds && o.token == Verdict::pass &&
+                                o.cic == Verdict::pass && o.decrypted;
+    }
+    if (original && all_cic_pass && !every_recipient_holds) {
+        for (auto& o : result.outcomes) {
+            o.decrypted = false;
+            if (o.reason.empty()) {
+                o.reason = "not decrypted: another recipient of this transaction has no "
+                           "valid token or key";
+            }
+        }
+    }
+    if (original && all_cic_pass && every_recipient_holds) {
         auto drop = removal_edits(message, [&](const HeaderField& h) {
             if (is_trace_field(h.name) || is_own_field(h.name)) return false;
             if (find_header(*original, h.name) != nullptr) return true;
@@ -237,7 +265,10 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
                    (h.name.size() > 8 && iequals(h.name.substr(0, 8), "Content-"));
         });
         result.edits.insert(result.edits.end(), drop.begin(), drop.end());
+        // Fields the sender put inside the sealed content that only an MTA
+        // or x400sec may write are not restored (a forged results field).
         for (const auto& h : original->headers) {
+            if (is_own_field(h.name) || is_trace_field(h.name)) continue;
             result.edits.push_back({HeaderEdit::Kind::append, h.name, 0, h.value});
         }
         result.content_digest = content_digest(*original);
@@ -251,14 +282,37 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
     return result;
 }
 
+namespace {
+
+// field_address writes an address for the results field; anything that
+// could end or fake a property (';', space, quotes) becomes '?'.
+std::string field_address(std::string_view a)
+{
+    std::string out;
+    for (char c : a) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        out += alnum || std::string_view("!#$%&'*+-/=?^_`{|}~.@").find(c) != std::string_view::npos
+                   ? c
+                   : '?';
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string results_value(std::string_view authserv_id, const OpenResult& result,
                           const RecipientOutcome& o)
 {
     std::string v(authserv_id);
-    v += "; rcpt=<" + o.recipient + ">";
+    v += "; rcpt=<" + field_address(o.recipient) + ">";
     v += "; token=";
     v += verdict_name(o.token);
-    if (!result.originator.empty()) v += "; originator=<" + result.originator + ">";
+    if (!result.originator.empty()) {
+        v += "; originator=<" + field_address(result.originator) + ">";
+    }
+    if (!result.header_from.empty()) {
+        v += "; header-from=<" + field_address(result.header_from) + ">";
+    }
     if (o.sequence_number) v += "; seq=" + std::to_string(*o.sequence_number);
     if (o.proof_of_delivery) v += "; pod=requested";
     v += "; cic=";

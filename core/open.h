@@ -52,7 +52,8 @@ struct RecipientOutcome {
 };
 
 struct OpenResult {
-    std::string originator;             // empty if the From field had none
+    std::string originator;             // whose key the tokens must verify under
+    std::string header_from;            // the From address, when it is not the originator
     bool encrypted = false;
     bool restored = false;              // the original content replaced the sealed one
     std::string content_digest;         // content_digest() of it, when restored

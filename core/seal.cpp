@@ -63,6 +63,9 @@ Result<Message> parse_content_entity(std::string_view entity)
             break;
         }
         std::string_view line = entity.substr(i, eol - i);
+        if (line.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+            return make_error(Errc::decode, "content entity has a bare CR, LF or NUL in a field");
+        }
         if (line[0] == ' ' || line[0] == '\t') {
             if (m.headers.empty()) return make_error(Errc::decode, "continuation without field");
             m.headers.back().value += "\r\n";
@@ -71,6 +74,13 @@ Result<Message> parse_content_entity(std::string_view entity)
             auto colon = line.find(':');
             if (colon == std::string_view::npos || colon == 0) {
                 return make_error(Errc::decode, "content entity has a line that is no field");
+            }
+            // RFC 5322 section 3.6.8: a field name is printable ASCII
+            // without ':' or space.
+            for (char c : line.substr(0, colon)) {
+                if (c < 33 || c > 126) {
+                    return make_error(Errc::decode, "content entity has an invalid field name");
+                }
             }
             m.headers.push_back({std::string(line.substr(0, colon)),
                                  std::string(line.substr(colon + 1))});

@@ -316,4 +316,105 @@ BOOST_AUTO_TEST_CASE(ms_without_the_users_key_leaves_content_encrypted)
                std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(recipient_without_token_keeps_everyone_encrypted)
+{
+    // A sealed copy for bob and carol resubmitted with an extra envelope
+    // recipient: one queue file serves all three, so nobody gets the
+    // plaintext, and the results say why.
+    Message sealed = seal(sample(), alice(), true);
+    OpenResult r = open_message(sealed, "alice@a.example",
+                                {{"bob@b.example", bob()}, {"eve@b.example", nullptr}},
+                                directory_of({{"alice@a.example", alice()}}), "mx");
+    BOOST_TEST(!r.restored);
+    BOOST_TEST(!r.new_body.has_value(), "plaintext released to a recipient without a token");
+    BOOST_TEST(r.outcomes[0].token == Verdict::pass);
+    BOOST_TEST(!r.outcomes[0].decrypted);
+    BOOST_TEST(r.outcomes[1].token == Verdict::none);
+}
+
+BOOST_AUTO_TEST_CASE(results_field_inside_sealed_content_is_not_restored)
+{
+    Message m = sample();
+    m.headers.push_back({k_results_field, " forged.example; rcpt=<bob@b.example>; token=pass"});
+    Message sealed = seal(m, alice(), true);
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx");
+    BOOST_REQUIRE(r.restored);
+    Message out = apply(sealed, r.edits, r.new_body);
+    int results = 0;
+    for (const auto& h : out.headers) {
+        results += h.name == k_results_field;
+        BOOST_TEST(h.value.find("forged") == std::string::npos);
+    }
+    BOOST_TEST(results == 2, "got " << results << " results fields, want ours only (2)");
+}
+
+BOOST_AUTO_TEST_CASE(results_field_sealed_by_a_hostile_originator_is_not_restored)
+{
+    // An originator with its own sealing code puts a results field inside
+    // the encrypted entity; the receiving side must not restore it.
+    const std::string entity = "From: alice@a.example\r\n" + std::string(k_results_field) +
+                               ": forged.example; rcpt=<bob@b.example>; token=pass\r\n"
+                               "Subject: hi\r\n\r\nbody\r\n";
+    auto parsed = parse_content_entity(entity);
+    BOOST_REQUIRE(parsed.ok());
+    auto ck = new_content_key();
+    BOOST_REQUIRE(ck.ok());
+    auto alg = content_algorithm(*ck);
+    auto sealed_body = encrypt_content(*ck, as_bytes(entity));
+    auto cic = compute_cic(alice(), canonical_content(*parsed));
+    BOOST_REQUIRE(alg.ok() && sealed_body.ok() && cic.ok());
+    TokenRequest req;
+    req.recipient = "bob@b.example";
+    req.content_algorithm = *alg;
+    req.cic = *cic;
+    req.content_key = &ck->key;
+    req.recipient_key = bob();
+    auto token = build_message_token(alice(), req);
+    BOOST_REQUIRE(token.ok());
+    Message wire;
+    wire.headers = {{"From", " alice@a.example"},
+                    {"Content-Type", std::string(" ") + k_encrypted_type},
+                    {k_token_field, " " + base64_encode(*token)}};
+    wire.body = base64_encode(*sealed_body);
+    OpenResult r = open_message(wire, "alice@a.example", {{"bob@b.example", bob()}},
+                                directory_of({{"alice@a.example", alice()}}), "mx");
+    BOOST_REQUIRE(r.restored);
+    Message out = apply(wire, r.edits, r.new_body);
+    for (const auto& h : out.headers) {
+        BOOST_TEST(h.value.find("forged.example") == std::string::npos, "forged field restored");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(content_entity_with_bare_line_feed_in_a_field_is_refused)
+{
+    BOOST_TEST(!parse_content_entity("Subject: a\nX-Evil: b\r\n\r\nbody").ok());
+    BOOST_TEST(!parse_content_entity(std::string("Sub\0ject: a\r\n\r\n", 17)).ok());
+    BOOST_TEST(!parse_content_entity("Bad Name: a\r\n\r\n").ok());
+    BOOST_TEST(parse_content_entity("Subject: a\r\n b\r\n\r\nbody").ok());
+}
+
+BOOST_AUTO_TEST_CASE(addresses_that_could_fake_results_properties_are_refused)
+{
+    BOOST_TEST(!header_address("a;token=pass@x.example").ok());
+    BOOST_TEST(!header_address("\"a b\"@x.example").ok());
+    BOOST_TEST(header_address("Alice <alice.o'neil+tag@a.example>").ok());
+    RecipientOutcome o;
+    o.recipient = "x;token=pass@b.example";
+    OpenResult r;
+    BOOST_TEST(results_value("mx", r, o).find("x?token=pass@b.example") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(from_field_other_than_originator_is_said)
+{
+    Message m = sample();
+    m.headers[1].value = " The CEO <ceo@a.example>";
+    Message sealed = seal(m, alice(), true);
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx");
+    BOOST_TEST(r.header_from == "ceo@a.example");
+    BOOST_TEST(results_value("mx", r, r.outcomes[0]).find("header-from=<ceo@a.example>") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
