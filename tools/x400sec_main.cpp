@@ -10,6 +10,7 @@
 #include "tools/inspect.h"
 #include "tools/pki_create.h"
 #include "tools/pki_ldif.h"
+#include "tools/state_cmd.h"
 #include "tools/x400sec_cli.h"
 
 namespace x400::tools {
@@ -23,6 +24,7 @@ struct Command {
 };
 
 int run_pki(const Args& args);
+int run_state(const Args& args);
 
 // The pki group: a test PKI and its directory entries.
 constexpr Command k_pki_commands[] = {
@@ -30,10 +32,19 @@ constexpr Command k_pki_commands[] = {
     {"ldif", pki_ldif_main, "write the PKI as LDIF for an RFC 4523 directory"},
 };
 
+// The state group: the milter's sequence numbers and replay windows.
+constexpr Command k_state_commands[] = {
+    {"list", state_list_main, "one line per (originator, recipient) pair"},
+    {"show", state_show_main, "everything stored about one pair"},
+    {"export", state_export_main, "all pairs, or one, as JSON lines"},
+    {"reset", state_reset_main, "drop a pair's replay window (--reason required)"},
+};
+
 // The top level.
 constexpr Command k_commands[] = {
     {"inspect", inspect_main, "print the fields of message-tokens"},
     {"pki", run_pki, "build a test PKI and its LDAP directory entries"},
+    {"state", run_state, "sequence numbers and replay windows of the milter"},
 };
 
 void usage(std::FILE* out, std::string_view path, std::span<const Command> table)
@@ -74,6 +85,11 @@ int dispatch(std::string_view path, std::span<const Command> table, const Args& 
 int run_pki(const Args& args)
 {
     return dispatch("pki", k_pki_commands, args);
+}
+
+int run_state(const Args& args)
+{
+    return dispatch("state", k_state_commands, args);
 }
 
 }  // namespace
