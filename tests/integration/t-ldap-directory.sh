@@ -247,7 +247,7 @@ cn: CA
 cACertificate;binary:< file://$P/ca-c.der
 EOF
 user_ldif() {
-    local uid=$1 domain=$2
+    local uid=$1 domain=$2 cert=${3:-$1}
     cat <<EOF
 
 dn: uid=$uid,dc=$domain,dc=example
@@ -257,7 +257,7 @@ uid: $uid
 cn: $uid
 sn: $uid
 mail: $uid@$domain.example
-userCertificate;binary:< file://$P/$uid.der
+userCertificate;binary:< file://$P/$cert.der
 EOF
 }
 {
@@ -268,6 +268,7 @@ EOF
     user_ldif stranger a
     user_ldif revoked a
     user_ldif carol c
+    user_ldif impostor a alice   # an entry holding someone else's certificate
 } >>"$W/pki.ldif"
 
 slapd_start "$W/slapd" "$PORT" dc=example || fail "cannot start slapd"

@@ -209,6 +209,17 @@ BOOST_AUTO_TEST_CASE(cross_certificate_loop_ends)
                  Errc::untrusted, "certificate");
 }
 
+// The directory is not trusted to bind a key to an address: an entry whose
+// mail is impostor@a.example but which holds alice's certificate yields no
+// key for the impostor.
+BOOST_AUTO_TEST_CASE(certificate_must_name_the_address)
+{
+    auto dir = open_with(config_with_anchor("ca-a.pem"));
+    expect_error(dir->certificate_for("impostor@a.example", KeyScope::user_agent),
+                 Errc::untrusted, "not for this address");
+    BOOST_TEST(dir->certificate_for("Alice@a.example", KeyScope::user_agent).ok());
+}
+
 BOOST_AUTO_TEST_CASE(unknown_address_has_no_certificate)
 {
     auto dir = open_with(config_with_anchor("ca-a.pem"));
