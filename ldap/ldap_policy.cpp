@@ -49,7 +49,13 @@ int verify_callback(int ok, X509_STORE_CTX* ctx)
     if (ok == 1) {
         return 1;
     }
+    // OpenSSL checks a CRL signer's own path in a context of its own,
+    // whose parent is ours.
     auto* notes = static_cast<VerifyNotes*>(X509_STORE_CTX_get_app_data(ctx));
+    X509_STORE_CTX* parent = X509_STORE_CTX_get0_parent_ctx(ctx);
+    if (notes == nullptr && parent != nullptr) {
+        notes = static_cast<VerifyNotes*>(X509_STORE_CTX_get_app_data(parent));
+    }
     if (notes == nullptr) {
         return 0;
     }
