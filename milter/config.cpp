@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 namespace x400::milter {
@@ -22,16 +23,33 @@ struct Key {
     Getter get;
 };
 
-std::vector<std::string> split_list(const std::string& v)
+// split_list reads "a b, c" as a list; an empty item ("a,,b", ",") is an
+// error rather than silently nothing.
+Status split_list(const std::string& v, std::vector<std::string>& out)
 {
-    std::vector<std::string> out;
+    out.clear();
     std::string item;
-    std::istringstream in(v);
-    while (in >> item) {
-        if (item.back() == ',') item.pop_back();
-        if (!item.empty()) out.push_back(item);
+    bool comma_pending = false;
+    for (std::size_t i = 0; i <= v.size(); ++i) {
+        const char c = i < v.size() ? v[i] : ' ';
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!item.empty()) {
+                out.push_back(item);
+                item.clear();
+                comma_pending = false;
+            }
+            if (c == ',') {
+                if (comma_pending || out.empty()) {
+                    return make_error(Errc::config, "empty item in list '" + v + "'");
+                }
+                comma_pending = true;
+            }
+        } else {
+            item += c;
+        }
     }
-    return out;
+    if (comma_pending) return make_error(Errc::config, "empty item in list '" + v + "'");
+    return {};
 }
 
 std::string join(const std::vector<std::string>& v)
@@ -62,7 +80,7 @@ Status parse_bool(const std::string& v, bool& out)
     } else if (v == "no" || v == "off") {
         out = false;
     } else {
-        return make_error(Errc::config, "'" + v + "' is neither 'required' nor 'off'");
+        return make_error(Errc::config, "'" + v + "' is none of required, yes, on, off, no");
     }
     return {};
 }
@@ -78,7 +96,7 @@ std::string hostname()
     {#k, def, doc, [](Config& c, const std::string& v) { c.k = v; return Status{}; }, \
      [](const Config& c) { return c.k; }}
 #define LIST_KEY(k, def, doc) \
-    {#k, def, doc, [](Config& c, const std::string& v) { c.k = split_list(v); return Status{}; }, \
+    {#k, def, doc, [](Config& c, const std::string& v) { return split_list(v, c.k); }, \
      [](const Config& c) { return join(c.k); }}
 
 // k_keys is the configuration: every key, its default and its meaning.
@@ -129,6 +147,16 @@ const std::vector<Key>& keys()
          "originate role: 'required' encrypts content for every recipient or refuses the mail",
          [](Config& c, const std::string& v) { return parse_bool(v, c.confidentiality); },
          [](const Config& c) { return std::string(c.confidentiality ? "required" : "off"); }},
+        {"sign_for", "authenticated",
+         "originate role: 'authenticated' seals only mail whose SMTP AUTH identity is the sender "
+         "(or its local part); 'any' seals whatever the MTA hands over",
+         [](Config& c, const std::string& v) {
+             if (v == "authenticated") c.sign_for_any = false;
+             else if (v == "any") c.sign_for_any = true;
+             else return Status(make_error(Errc::config, "must be 'authenticated' or 'any'"));
+             return Status{};
+         },
+         [](const Config& c) { return std::string(c.sign_for_any ? "any" : "authenticated"); }},
         STR_KEY(outer_subject, "Encrypted message",
                 "Subject of an encrypted message as seen in transit"),
         STR_KEY(state_dir, "/var/lib/x400sec",
@@ -188,6 +216,39 @@ std::string trim(const std::string& s)
     return s.substr(b, e - b + 1);
 }
 
+// check_config checks what single keys cannot: values that would only
+// fail later, at the first message.
+Status check_config(const Config& c)
+{
+    const std::string& sock = c.socket;
+    if (sock.rfind("unix:", 0) != 0 && sock.rfind("local:", 0) != 0 &&
+        sock.rfind("inet:", 0) != 0 && sock.rfind("inet6:", 0) != 0) {
+        return make_error(Errc::config, "socket: '" + sock + "' is not unix:PATH or inet:PORT@HOST");
+    }
+    int depth = 0;
+    for (char ch : c.ldap_user_filter) {
+        depth += ch == '(' ? 1 : ch == ')' ? -1 : 0;
+        if (depth < 0) break;
+    }
+    if (depth != 0 || c.ldap_user_filter.empty() || c.ldap_user_filter.front() != '(' ||
+        c.ldap_user_filter.find("%s") == std::string::npos) {
+        return make_error(Errc::config, "ldap_user_filter: '" + c.ldap_user_filter +
+                                            "' is not a parenthesised filter with %s");
+    }
+    for (char ch : c.authserv_id) {
+        if (ch == ';' || ch == ' ' || ch == '\t' || ch == '"' || ch < 33 || ch > 126) {
+            return make_error(Errc::config, "authserv_id: '" + c.authserv_id +
+                                                "' must be one word without ';'");
+        }
+    }
+    for (const auto& d : c.local_domains) {
+        if (d.find_first_not_of(",") == std::string::npos || d.find('@') != std::string::npos) {
+            return make_error(Errc::config, "local_domains: '" + d + "' is not a domain");
+        }
+    }
+    return {};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Config>> parse_config(const std::string& text,
@@ -201,6 +262,7 @@ Result<std::shared_ptr<const Config>> parse_config(const std::string& text,
     std::istringstream in(text);
     std::string line;
     int lineno = 0;
+    std::set<std::string> seen;
     while (std::getline(in, line)) {
         ++lineno;
         std::string t = trim(line);
@@ -217,10 +279,15 @@ Result<std::shared_ptr<const Config>> parse_config(const std::string& text,
             if (key == k.name) found = &k;
         }
         if (found == nullptr) return make_error(Errc::config, where + "unknown key '" + key + "'");
+        if (!seen.insert(key).second) {
+            return make_error(Errc::config, where + key + " is set twice");
+        }
         Status s = found->set(*config, value);
         if (!s) return make_error(Errc::config, where + key + ": " + s.error().detail);
     }
     if (config->authserv_id.empty()) config->authserv_id = hostname();
+    Status s = check_config(*config);
+    if (!s) return make_error(Errc::config, name + ": " + s.error().detail);
     return std::shared_ptr<const Config>(std::move(config));
 }
 

@@ -33,6 +33,7 @@ struct Config {
     int ldap_timeout_ms = 5000;
     std::string trust_anchors;
     bool confidentiality = false;
+    bool sign_for_any = false;  // false: only for authenticated submitters
     std::string outer_subject;
     std::string state_dir;
     int replay_window = 1024;           // bits

@@ -87,6 +87,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv)
         s->reset();
         s->set_queue_id(macro(ctx, "i"));
         s->set_sender(argv[0] ? argv[0] : "");
+        s->set_auth(macro(ctx, "{auth_authen}"));
         return SMFIS_CONTINUE;
     });
 }
@@ -159,7 +160,19 @@ sfsistat on_eom(SMFICTX* ctx)
         if (s->queue_id().empty()) s->set_queue_id(macro(ctx, "i"));
         Outcome o = s->end_of_message(static_cast<std::int64_t>(std::time(nullptr)));
         if (o.action != Outcome::Action::accept) {
-            smfi_setreply(ctx, o.smtp_code.data(), o.status.data(), o.reply.data());
+            // libmilter reads the reply as a format: '%' must be doubled,
+            // and a line break would end the reply early.
+            std::string text;
+            for (char c : o.reply) {
+                if (c == '%') text += "%%";
+                else if (c == '\r' || c == '\n') text += ' ';
+                else text += c;
+            }
+            if (smfi_setreply(ctx, o.smtp_code.data(), o.status.data(), text.data()) !=
+                MI_SUCCESS) {
+                log_line(LogLevel::warning, s->queue_id(), "milter",
+                         "the MTA refused our reply text -- it sends its own");
+            }
             log_line(LogLevel::info, s->queue_id(), "milter",
                      (o.action == Outcome::Action::reject ? "reject: " : "tempfail: ") +
                          o.status + " " + o.reply);

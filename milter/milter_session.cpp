@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <chrono>
 
 #include "core/crypto.h"
@@ -21,7 +22,10 @@ Result<EVP_PKEY*> KeyStore::key_for(const std::string& address)
     if (address.empty() || address.find('/') != std::string::npos || address[0] == '.') {
         return static_cast<EVP_PKEY*>(nullptr);
     }
-    const std::string path = m_dir + "/" + address + ".key";
+    // Key files are named by the address in lower case.
+    std::string name = address;
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string path = m_dir + "/" + name + ".key";
     struct stat st;
     if (stat(path.c_str(), &st) != 0) return static_cast<EVP_PKEY*>(nullptr);
     auto key = core::load_private_key(path);
@@ -42,6 +46,7 @@ Result<std::unique_ptr<store::StateStore>> open_state(const Config& config)
 void Session::reset()
 {
     m_sender.clear();
+    m_auth.clear();
     m_recipients.clear();
     m_message = {};
     m_recorded.clear();
@@ -114,6 +119,21 @@ Outcome Session::originate(std::int64_t now)
                    : Outcome{};
     }
     const std::string originator = *addr;
+
+    // Only the user may have mail signed with the user's key: the SMTP
+    // AUTH identity must be the sender or its local part.
+    if (!cfg.sign_for_any) {
+        const std::string local = originator.substr(0, originator.rfind('@'));
+        if (m_auth.empty() || (!core::same_address(m_auth, originator) && m_auth != local)) {
+            log_line(LogLevel::warning, m_queue_id, "seal",
+                     "sender " + log_quote(originator) + " not authenticated as such (auth=" +
+                         log_quote(m_auth) + ") -- not sealed");
+            return cfg.confidentiality
+                       ? refuse(Outcome::Action::reject, "5.7.1",
+                                "sealing for <" + originator + "> needs its authenticated user")
+                       : Outcome{};
+        }
+    }
     auto key = m_shared.keys.key_for(originator);
     if (!key) {
         log_line(LogLevel::error, m_queue_id, "seal",
@@ -183,7 +203,7 @@ Outcome Session::originate(std::int64_t now)
         return refuse(Outcome::Action::tempfail, "4.7.0", "sealing failed");
     }
     log_line(LogLevel::info, m_queue_id, "seal",
-             "sealed: originator=<" + originator + "> tokens=" +
+             "sealed: originator=" + log_quote(originator) + " tokens=" +
                  std::to_string(recipients.size()) +
                  " confidentiality=" + (cfg.confidentiality ? "yes" : "no") +
                  " content=sha256:" + core::content_digest(m_message));
@@ -306,9 +326,10 @@ Outcome Session::receive(std::int64_t now)
     core::OpenResult res =
         core::open_message(m_message, m_sender, local, lookup, cfg.authserv_id, replay);
     for (const auto& o : res.outcomes) {
-        std::string line = "rcpt=<" + o.recipient + "> token=" + core::verdict_name(o.token) +
+        std::string line = "rcpt=" + log_quote(o.recipient) +
+                           " token=" + core::verdict_name(o.token) +
                            " cic=" + core::verdict_name(o.cic);
-        if (!res.originator.empty()) line += " originator=<" + res.originator + ">";
+        if (!res.originator.empty()) line += " originator=" + log_quote(res.originator);
         if (res.encrypted) line += o.decrypted && res.restored ? " content=decrypted"
                                                                : " content=encrypted";
         if (o.token == core::Verdict::pass) {

@@ -78,6 +78,7 @@ public:
     void set_queue_id(std::string id) { m_queue_id = std::move(id); }
     const std::string& queue_id() const { return m_queue_id; }
     void set_sender(std::string_view s) { m_sender = core::normalize_address(s); }
+    void set_auth(std::string_view a) { m_auth = a; }
     void add_recipient(std::string_view r) { m_recipients.push_back(core::normalize_address(r)); }
     void add_header(std::string_view name, std::string_view value);
     void add_body(std::string_view chunk) { m_message.body.append(chunk); }
@@ -105,6 +106,7 @@ private:
     Shared& m_shared;
     std::string m_queue_id;
     std::string m_sender;
+    std::string m_auth;  // SMTP AUTH identity, {auth_authen}
     std::vector<std::string> m_recipients;
     core::Message m_message;
     std::vector<Recorded> m_recorded;  // window records of this message

@@ -159,16 +159,27 @@ int inspect_main(const Args& args)
                      "--der (or DER input) one DER token.  Nothing is verified.\n");
         return opts->help ? k_exit_ok : k_exit_usage;
     }
+    // Tokens sit in the header; 64 MiB is far more than any header and
+    // keeps a runaway input from taking the machine's memory.
+    constexpr std::size_t k_max_input = 64u << 20;
     std::string text;
-    if (opts->positional.empty() || opts->positional[0] == "-") {
-        text.assign(std::istreambuf_iterator<char>(std::cin), {});
-    } else {
-        std::ifstream f(opts->positional[0], std::ios::binary);
-        if (!f) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (!opts->positional.empty() && opts->positional[0] != "-") {
+        file.open(opts->positional[0], std::ios::binary);
+        if (!file) {
             print_error("inspect", make_error(Errc::io, opts->positional[0] + ": cannot read"));
             return k_exit_failure;
         }
-        text.assign(std::istreambuf_iterator<char>(f), {});
+        in = &file;
+    }
+    char buf[65536];
+    while (text.size() <= k_max_input && in->read(buf, sizeof buf).gcount() > 0) {
+        text.append(buf, static_cast<std::size_t>(in->gcount()));
+    }
+    if (text.size() > k_max_input) {
+        print_error("inspect", make_error(Errc::io, "input larger than 64 MiB"));
+        return k_exit_failure;
     }
 
     std::vector<Bytes> tokens;

@@ -60,7 +60,7 @@ expect() {
     for p in "$@"; do
         grep -q -- "$p" <<<"$res" || ok=no
     done
-    if [ "$ok" = yes ] && grep -q "open: rcpt=<$a> token=" "$work/b.milter.log"; then
+    if [ "$ok" = yes ] && grep -q "open: rcpt=\"$a\" token=" "$work/b.milter.log"; then
         pass "$what: $res"
     else
         fail "$what: results field '$res' lacks one of: $*"

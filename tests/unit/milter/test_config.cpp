@@ -40,6 +40,18 @@ BOOST_AUTO_TEST_CASE(errors_name_the_line_and_key)
     BOOST_REQUIRE(!c.ok());
 }
 
+BOOST_AUTO_TEST_CASE(values_that_would_fail_later_are_refused_now)
+{
+    for (const char* bad : {"socket = bogus\n", "ldap_user_filter = (mail=%s\n",
+                            "ldap_user_filter = (mail=x)\n", "authserv_id = a;b\n",
+                            "local_domains = ,\n", "local_domains = a.example,,b.example\n",
+                            "role = receive\nrole = originate\n", "sign_for = everyone\n"}) {
+        auto c = parse_config(bad, "t.conf");
+        BOOST_TEST(!c.ok(), "accepted: " << bad);
+    }
+    BOOST_TEST(parse_config("socket = inet:8891@127.0.0.1\n", "t.conf").ok());
+}
+
 BOOST_AUTO_TEST_CASE(printed_configuration_parses_back_to_the_same)
 {
     auto c = parse_config("role = originate\nsocket_mode = 0666\nlocal_domains = x.example\n",

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_SUITE(session)
 
 BOOST_AUTO_TEST_CASE(originate_then_receive_restores_the_letter)
 {
-    auto a = world().shared("role = originate\nconfidentiality = required\n");
+    auto a = world().shared("role = originate\nconfidentiality = required\nsign_for = any\n");
     auto b = world().shared("role = receive\nlocal_domains = b.example\nauthserv_id = mx.b\n");
     Session out(*a);
     feed(out, letter(), "alice@a.example", {"bob@b.example", "carol@b.example"});
@@ -160,7 +160,7 @@ BOOST_AUTO_TEST_CASE(originate_then_receive_restores_the_letter)
 
 BOOST_AUTO_TEST_CASE(missing_certificate_with_confidentiality_rejects_naming_recipient)
 {
-    auto a = world().shared("role = originate\nconfidentiality = required\n");
+    auto a = world().shared("role = originate\nconfidentiality = required\nsign_for = any\n");
     Session s(*a);
     feed(s, letter(), "alice@a.example", {"bob@b.example", "zoe@b.example"});
     Outcome o = s.end_of_message(0);
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(missing_certificate_with_confidentiality_rejects_naming_rec
 
 BOOST_AUTO_TEST_CASE(directory_down_is_a_temporary_failure)
 {
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     static_cast<FakeDirectory&>(*a->directory).down = true;
     Session s(*a);
     feed(s, letter(), "alice@a.example", {"bob@b.example"});
@@ -183,11 +183,11 @@ BOOST_AUTO_TEST_CASE(directory_down_is_a_temporary_failure)
 
 BOOST_AUTO_TEST_CASE(originator_without_key_is_refused_only_with_confidentiality)
 {
-    auto strict = world().shared("role = originate\nconfidentiality = required\n");
+    auto strict = world().shared("role = originate\nconfidentiality = required\nsign_for = any\n");
     Session s(*strict);
     feed(s, letter(), "nokey@a.example", {"bob@b.example"});
     BOOST_TEST((s.end_of_message(0).action == Outcome::Action::reject));
-    auto lax = world().shared("role = originate\n");
+    auto lax = world().shared("role = originate\nsign_for = any\n");
     Session t(*lax);
     feed(t, letter(), "nokey@a.example", {"bob@b.example"});
     Outcome o = t.end_of_message(0);
@@ -197,7 +197,7 @@ BOOST_AUTO_TEST_CASE(originator_without_key_is_refused_only_with_confidentiality
 
 BOOST_AUTO_TEST_CASE(a_recipient_given_twice_gets_one_token)
 {
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     Session s(*a);
     feed(s, letter(), "alice@a.example", {"bob@b.example", "Bob@B.example"});
     Outcome o = s.end_of_message(0);
@@ -206,9 +206,34 @@ BOOST_AUTO_TEST_CASE(a_recipient_given_twice_gets_one_token)
     BOOST_TEST(tokens == 1);
 }
 
-BOOST_AUTO_TEST_CASE(sequence_numbers_grow_per_pair_in_the_store)
+BOOST_AUTO_TEST_CASE(only_the_authenticated_user_gets_mail_signed)
 {
     auto a = world().shared("role = originate\n");
+    Session s(*a);
+    feed(s, letter(), "alice@a.example", {"bob@b.example"});
+    Outcome o = s.end_of_message(0);
+    BOOST_TEST((o.action == Outcome::Action::accept));
+    BOOST_TEST(o.edits.empty(), "sealed for an unauthenticated client");
+
+    feed(s, letter(), "alice@a.example", {"bob@b.example"});
+    s.set_auth("mallory");
+    BOOST_TEST(s.end_of_message(0).edits.empty(), "sealed for another user");
+
+    feed(s, letter(), "alice@a.example", {"bob@b.example"});
+    s.set_auth("alice");
+    BOOST_TEST(!s.end_of_message(0).edits.empty(), "not sealed for the user herself");
+
+    auto strict = world().shared("role = originate\nconfidentiality = required\n");
+    Session t(*strict);
+    feed(t, letter(), "alice@a.example", {"bob@b.example"});
+    Outcome r = t.end_of_message(0);
+    BOOST_TEST((r.action == Outcome::Action::reject));
+    BOOST_TEST(r.status == "5.7.1");
+}
+
+BOOST_AUTO_TEST_CASE(sequence_numbers_grow_per_pair_in_the_store)
+{
+    auto a = world().shared("role = originate\nsign_for = any\n");
     for (int i = 0; i < 2; ++i) {
         Session s(*a);
         feed(s, letter(), "alice@a.example", {"bob@b.example"});
@@ -246,7 +271,7 @@ core::Message sealed_letter(Shared& a, std::int64_t now)
 BOOST_AUTO_TEST_CASE(a_replay_is_rejected_and_a_late_message_accepted)
 {
     const std::int64_t now = 1700000000;
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     auto b = world().shared("role = receive\nlocal_domains = b.example\n");
     core::Message first = sealed_letter(*a, now);
     core::Message second = sealed_letter(*a, now);
@@ -273,7 +298,7 @@ BOOST_AUTO_TEST_CASE(a_replay_is_rejected_and_a_late_message_accepted)
 BOOST_AUTO_TEST_CASE(on_replay_mark_and_quarantine_deliver_with_the_verdict)
 {
     const std::int64_t now = 1700000000;
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     core::Message m = sealed_letter(*a, now);
     for (const char* mode : {"mark", "quarantine"}) {
         auto b = world().shared(std::string("role = receive\non_replay = ") + mode + "\n");
@@ -292,7 +317,7 @@ BOOST_AUTO_TEST_CASE(on_replay_mark_and_quarantine_deliver_with_the_verdict)
 BOOST_AUTO_TEST_CASE(stale_and_future_tokens_count_as_replays)
 {
     const std::int64_t now = 1700000000;
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     auto b = world().shared(
         "role = receive\non_replay = mark\nmax_token_age = 3600\nmax_clock_skew = 60\n");
     Session in(*b);
@@ -309,7 +334,7 @@ BOOST_AUTO_TEST_CASE(stale_and_future_tokens_count_as_replays)
 BOOST_AUTO_TEST_CASE(abandon_lets_the_retry_of_a_refused_message_through)
 {
     const std::int64_t now = 1700000000;
-    auto a = world().shared("role = originate\n");
+    auto a = world().shared("role = originate\nsign_for = any\n");
     auto b = world().shared("role = receive\n");
     core::Message m = sealed_letter(*a, now);
     Session in(*b);
