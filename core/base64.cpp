@@ -8,8 +8,8 @@ namespace x400::core {
 std::string base64_encode(const std::uint8_t* data, std::size_t len)
 {
     std::string out(4 * ((len + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
-                            static_cast<int>(len));
+    int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(len));
     out.resize(static_cast<std::size_t>(n));
     return out;
 }

@@ -34,8 +34,8 @@ std::string relaxed_value(std::string_view v)
 bool is_covered_field(std::string_view name)
 {
     static const char* const k_covered[] = {
-        "From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID",
-        "In-Reply-To", "References", "MIME-Version",
+        "From", "Sender",     "Reply-To",    "To",         "Cc",           "Subject",
+        "Date", "Message-ID", "In-Reply-To", "References", "MIME-Version",
     };
     for (const char* c : k_covered) {
         if (iequals(name, c)) return true;

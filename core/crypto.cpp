@@ -66,8 +66,8 @@ Result<EvpPkeyPtr> load_private_key(const std::string& path)
         return make_error(Errc::io, "cannot read key file '" + path + "'");
     }
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        return make_error(Errc::config, "key file '" + path +
-                                            "' is accessible by group or others; chmod 600 it");
+        return make_error(Errc::config,
+                          "key file '" + path + "' is accessible by group or others; chmod 600 it");
     }
     std::unique_ptr<FILE, int (*)(FILE*)> fp(std::fopen(path.c_str(), "r"), std::fclose);
     if (!fp) return make_error(Errc::io, "cannot open key file '" + path + "'");
@@ -275,13 +275,13 @@ Result<asn1::AlgorithmId> content_algorithm(const ContentKey& ck)
     const auto n = static_cast<std::uint8_t>(ck.nonce.size());
     Bytes p;
     p.reserve(4u + n + 3u);
-    for (std::uint8_t b : {std::uint8_t{0x30}, static_cast<std::uint8_t>(2 + n + 3),
-                           std::uint8_t{0x04}, n}) {
+    for (std::uint8_t b :
+         {std::uint8_t{0x30}, static_cast<std::uint8_t>(2 + n + 3), std::uint8_t{0x04}, n}) {
         p.push_back(b);
     }
     for (std::uint8_t b : ck.nonce) p.push_back(b);
-    for (std::uint8_t b : {std::uint8_t{0x02}, std::uint8_t{0x01},
-                           static_cast<std::uint8_t>(k_gcm_tag_len)}) {
+    for (std::uint8_t b :
+         {std::uint8_t{0x02}, std::uint8_t{0x01}, static_cast<std::uint8_t>(k_gcm_tag_len)}) {
         p.push_back(b);
     }
     return asn1::make_algorithm_id(k_oid_aes256_gcm, p);
@@ -334,8 +334,7 @@ Result<Bytes> decrypt_content(ByteView key, ByteView nonce, ByteView sealed)
     Bytes out(n);
     int len = 0;
     if (!ctx ||
-        EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), key.data(), nonce.data(), nullptr) !=
-            1 ||
+        EVP_DecryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), key.data(), nonce.data(), nullptr) != 1 ||
         EVP_DecryptUpdate(ctx.get(), out.data(), &len, sealed.data(), static_cast<int>(n)) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, k_gcm_tag_len, tag.data()) != 1) {
         return ossl_error(Errc::crypto, "AES-256-GCM decryption failed to run");

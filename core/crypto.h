@@ -45,7 +45,10 @@ public:
     Result<Bytes> finish();
 
 private:
-    explicit Signer(EvpMdCtxPtr ctx) : m_ctx(std::move(ctx)) {}
+    explicit Signer(EvpMdCtxPtr ctx) : m_ctx(std::move(ctx))
+    {
+    }
+
     EvpMdCtxPtr m_ctx;
 };
 
@@ -62,7 +65,10 @@ public:
     Status finish(ByteView signature);
 
 private:
-    explicit Verifier(EvpMdCtxPtr ctx) : m_ctx(std::move(ctx)) {}
+    explicit Verifier(EvpMdCtxPtr ctx) : m_ctx(std::move(ctx))
+    {
+    }
+
     EvpMdCtxPtr m_ctx;
 };
 
@@ -79,8 +85,8 @@ Result<SecretBytes> unwrap_key(EVP_PKEY* own_key, const asn1::AlgorithmId& alg, 
 
 // ContentKey is a fresh AES-256 key and GCM nonce for one message.
 struct ContentKey {
-    SecretBytes key;   // 32 bytes
-    Bytes nonce;       // 12 bytes
+    SecretBytes key;  // 32 bytes
+    Bytes nonce;      // 12 bytes
 };
 
 Result<ContentKey> new_content_key();

@@ -1,17 +1,16 @@
 // message.cpp - header field helpers.
 #include "core/message.h"
 
-#include <algorithm>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace x400::core {
 
 bool iequals(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
@@ -88,7 +87,8 @@ bool is_plain_address(std::string_view a)
         return false;
     }
     for (char c : a) {
-        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         if (!alnum && k_specials.find(c) == std::string_view::npos) return false;
     }
     return true;
@@ -126,7 +126,8 @@ Result<std::string> header_address(std::string_view value)
     }
     if (lt != std::string_view::npos) {
         auto gt = s.find('>', lt);
-        if (gt == std::string_view::npos) return make_error(Errc::decode, "unclosed '<' in address");
+        if (gt == std::string_view::npos)
+            return make_error(Errc::decode, "unclosed '<' in address");
         addr = s.substr(lt + 1, gt - lt - 1);
     } else {
         addr = s.substr(0, s.find(','));

@@ -14,10 +14,14 @@ namespace x400::core {
 const char* verdict_name(Verdict v)
 {
     switch (v) {
-    case Verdict::pass: return "pass";
-    case Verdict::fail: return "fail";
-    case Verdict::none: return "none";
-    case Verdict::temperror: return "temperror";
+        case Verdict::pass:
+            return "pass";
+        case Verdict::fail:
+            return "fail";
+        case Verdict::none:
+            return "none";
+        case Verdict::temperror:
+            return "temperror";
     }
     return "fail";
 }
@@ -77,10 +81,9 @@ Verdict verdict_for(const Error& e)
 
 // try_decrypt opens the sealed content with the first recipient whose
 // verified token and private key yield the content key.
-std::optional<Message> try_decrypt(const Message& m,
-                                   std::vector<std::pair<const OpenRecipient*, VerifiedToken>>&
-                                       verified,
-                                   OpenResult& result)
+std::optional<Message> try_decrypt(
+    const Message& m, std::vector<std::pair<const OpenRecipient*, VerifiedToken>>& verified,
+    OpenResult& result)
 {
     auto sealed = base64_decode(m.body);
     for (auto& [rcpt, vt] : verified) {
@@ -147,7 +150,7 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
     const std::string* from = find_header(message, "From");
     auto originator =
         !envelope_originator.empty() ? Result<std::string>(normalize_address(envelope_originator))
-        : from ? header_address(*from)
+        : from                       ? header_address(*from)
                : Result<std::string>(make_error(Errc::decode, "no sender and no From field"));
     if (originator) result.originator = *originator;
 
@@ -173,8 +176,8 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
                 out.token = verdict_for(originator_key->error());
                 out.reason = "originator certificate: " + originator_key->error().text();
             } else {
-                auto vt = verify_message_token(it->second, originator_key->value().get(),
-                                               out.recipient);
+                auto vt =
+                    verify_message_token(it->second, originator_key->value().get(), out.recipient);
                 if (!vt) {
                     out.token = Verdict::fail;
                     out.reason = vt.error().text();
@@ -252,8 +255,9 @@ OpenResult open_message(const Message& message, std::string_view envelope_origin
         for (auto& o : result.outcomes) {
             o.decrypted = false;
             if (o.reason.empty()) {
-                o.reason = "not decrypted: another recipient of this transaction has no "
-                           "valid token or key";
+                o.reason =
+                    "not decrypted: another recipient of this transaction has no "
+                    "valid token or key";
             }
         }
     }
@@ -290,7 +294,8 @@ std::string field_address(std::string_view a)
 {
     std::string out;
     for (char c : a) {
-        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        const bool alnum =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         out += alnum || std::string_view("!#$%&'*+-/=?^_`{|}~.@").find(c) != std::string_view::npos
                    ? c
                    : '?';

@@ -41,22 +41,22 @@ inline std::ostream& operator<<(std::ostream& os, Verdict v)
 struct RecipientOutcome {
     std::string recipient;
     Verdict token = Verdict::none;
-    std::string reason;                 // why, when not pass; no secrets
+    std::string reason;  // why, when not pass; no secrets
     std::optional<std::uint64_t> sequence_number;
     bool proof_of_delivery = false;
     std::int64_t token_time = 0;
-    Verdict cic = Verdict::none;        // none: not checked (content unreadable)
+    Verdict cic = Verdict::none;  // none: not checked (content unreadable)
     bool decrypted = false;
-    Verdict replay = Verdict::none;     // set by the caller's ReplayCheck
-    std::string replay_note;            // "seen before", "token too old", ...
+    Verdict replay = Verdict::none;  // set by the caller's ReplayCheck
+    std::string replay_note;         // "seen before", "token too old", ...
 };
 
 struct OpenResult {
-    std::string originator;             // whose key the tokens must verify under
-    std::string header_from;            // the From address, when it is not the originator
+    std::string originator;   // whose key the tokens must verify under
+    std::string header_from;  // the From address, when it is not the originator
     bool encrypted = false;
-    bool restored = false;              // the original content replaced the sealed one
-    std::string content_digest;         // content_digest() of it, when restored
+    bool restored = false;       // the original content replaced the sealed one
+    std::string content_digest;  // content_digest() of it, when restored
     std::vector<RecipientOutcome> outcomes;
     std::vector<HeaderEdit> edits;
     std::optional<std::string> new_body;

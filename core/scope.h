@@ -17,8 +17,7 @@ enum class KeyScope {
 
 // The project's arc and the two extended key usage purposes under it.
 inline constexpr const char* k_oid_arc = "2.25.81980413949618585488992905734276048232";
-inline constexpr const char* k_oid_eku_user_agent =
-    "2.25.81980413949618585488992905734276048232.1";
+inline constexpr const char* k_oid_eku_user_agent = "2.25.81980413949618585488992905734276048232.1";
 inline constexpr const char* k_oid_eku_message_store =
     "2.25.81980413949618585488992905734276048232.2";
 

@@ -82,8 +82,8 @@ Result<Message> parse_content_entity(std::string_view entity)
                     return make_error(Errc::decode, "content entity has an invalid field name");
                 }
             }
-            m.headers.push_back({std::string(line.substr(0, colon)),
-                                 std::string(line.substr(colon + 1))});
+            m.headers.push_back(
+                {std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
         }
         i = eol + 2;
     }
@@ -126,7 +126,8 @@ Result<SealResult> seal_message(const Message& message, EVP_PKEY* originator_key
 
     SealResult result;
     // Fields claiming to be ours that came from outside are dropped first.
-    result.edits = removal_edits(message, [](const HeaderField& h) { return is_own_field(h.name); });
+    result.edits =
+        removal_edits(message, [](const HeaderField& h) { return is_own_field(h.name); });
 
     std::optional<ContentKey> ck;
     std::optional<asn1::AlgorithmId> content_alg;
@@ -152,10 +153,10 @@ Result<SealResult> seal_message(const Message& message, EVP_PKEY* originator_key
         }
         result.edits.push_back(
             {HeaderEdit::Kind::append, "Subject", 0, " " + options.outer_subject});
-        result.edits.push_back({HeaderEdit::Kind::append, "Content-Type", 0,
-                                std::string(" ") + k_encrypted_type});
-        result.edits.push_back({HeaderEdit::Kind::append, "Content-Transfer-Encoding", 0,
-                                " base64"});
+        result.edits.push_back(
+            {HeaderEdit::Kind::append, "Content-Type", 0, std::string(" ") + k_encrypted_type});
+        result.edits.push_back(
+            {HeaderEdit::Kind::append, "Content-Transfer-Encoding", 0, " base64"});
     }
 
     for (const auto& r : recipients) {

@@ -40,9 +40,8 @@ Result<Bytes> build_message_token(EVP_PKEY* originator_key, const TokenRequest& 
             return make_error(Errc::internal, "content key without a recipient key");
         }
         asn1::MessageTokenEncryptedData ed;
-        ed.content_confidentiality_key =
-            Bytes(request.content_key->data(),
-                  request.content_key->data() + request.content_key->size());
+        ed.content_confidentiality_key = Bytes(
+            request.content_key->data(), request.content_key->data() + request.content_key->size());
         ed.message_sequence_number = request.sequence_number;
         auto plain = asn1::encode_encrypted_data(ed);
         OPENSSL_cleanse(ed.content_confidentiality_key->data(),
@@ -86,8 +85,7 @@ Result<VerifiedToken> verify_message_token(std::span<const std::uint8_t> der,
     if (!(token->signature_algorithm == token->data.signature_algorithm)) {
         return make_error(Errc::verify, "signature algorithm differs inside and outside");
     }
-    X400_TRY(verify(originator_key, token->signature_algorithm, token->data_der,
-                    token->signature));
+    X400_TRY(verify(originator_key, token->signature_algorithm, token->data_der, token->signature));
     if (!token->data.signed_data) {
         return make_error(Errc::decode, "token has no signed-data");
     }
@@ -100,8 +98,7 @@ Result<SecretBytes> open_encrypted_data(const asn1::MessageToken& token, EVP_PKE
     if (!token.data.encrypted_data || !token.data.encryption_algorithm) {
         return make_error(Errc::decode, "token has no encrypted-data");
     }
-    auto plain = unwrap_key(own_key, *token.data.encryption_algorithm,
-                            *token.data.encrypted_data);
+    auto plain = unwrap_key(own_key, *token.data.encryption_algorithm, *token.data.encrypted_data);
     if (!plain) return plain.error();
     auto ed = asn1::decode_encrypted_data(std::span(plain->data(), plain->size()));
     if (!ed) return ed.error();
@@ -134,8 +131,7 @@ Result<asn1::Signature> compute_cic(EVP_PKEY* originator_key, std::string_view c
     return asn1::Signature{*alg, std::move(*bits)};
 }
 
-Status verify_cic(EVP_PKEY* originator_key, const asn1::Signature& cic,
-                  std::string_view canonical)
+Status verify_cic(EVP_PKEY* originator_key, const asn1::Signature& cic, std::string_view canonical)
 {
     auto prefix = asn1::cic_argument_prefix(cic.algorithm, canonical.size());
     if (!prefix) return prefix.error();

@@ -20,14 +20,14 @@ namespace x400::core {
 
 // TokenRequest is what one recipient's token says.
 struct TokenRequest {
-    std::string recipient;                       // the recipient's Internet address
-    std::int64_t time = 0;                       // creation time, seconds since the epoch
+    std::string recipient;                               // the recipient's Internet address
+    std::int64_t time = 0;                               // creation time, seconds since the epoch
     std::optional<asn1::AlgorithmId> content_algorithm;  // when content is encrypted
-    std::optional<asn1::Signature> cic;          // computed once per message
+    std::optional<asn1::Signature> cic;                  // computed once per message
     bool proof_of_delivery = false;
     std::uint64_t sequence_number = 0;
-    const SecretBytes* content_key = nullptr;    // null: no encrypted-data
-    EVP_PKEY* recipient_key = nullptr;           // public key; needed with content_key
+    const SecretBytes* content_key = nullptr;  // null: no encrypted-data
+    EVP_PKEY* recipient_key = nullptr;         // public key; needed with content_key
 };
 
 // build_message_token returns the DER of a signed message-token.
@@ -62,7 +62,6 @@ Result<asn1::Signature> compute_cic(EVP_PKEY* originator_key, std::string_view c
 
 // verify_cic checks a CIC over the canonical content under the
 // originator's public key.
-Status verify_cic(EVP_PKEY* originator_key, const asn1::Signature& cic,
-                  std::string_view canonical);
+Status verify_cic(EVP_PKEY* originator_key, const asn1::Signature& cic, std::string_view canonical);
 
 }  // namespace x400::core

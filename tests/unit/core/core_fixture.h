@@ -23,13 +23,22 @@ inline EVP_PKEY* rsa_key(int which)
 // TempDir is a scratch directory removed at the end of a test.
 struct TempDir {
     std::string path;
+
     TempDir()
     {
         char tmpl[] = "/tmp/x400sec-test-XXXXXX";
         path = mkdtemp(tmpl);
     }
-    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-    std::string file(const std::string& name) const { return path + "/" + name; }
+
+    ~TempDir()
+    {
+        std::system(("rm -rf '" + path + "'").c_str());
+    }
+
+    std::string file(const std::string& name) const
+    {
+        return path + "/" + name;
+    }
 };
 
 inline void write_file(const std::string& path, const void* data, std::size_t len)

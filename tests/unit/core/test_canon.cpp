@@ -39,8 +39,10 @@ BOOST_AUTO_TEST_CASE(refolding_and_added_trace_do_not_matter)
 {
     Message a, b;
     a.headers = {{"Subject", " a long subject"}, {"To", " bob@b.example"}};
-    b.headers = {{"Received", " by relay"}, {"Subject", " a long\r\n subject"},
-                 {"To", "  bob@b.example"}, {"Delivered-To", " bob@b.example"}};
+    b.headers = {{"Received", " by relay"},
+                 {"Subject", " a long\r\n subject"},
+                 {"To", "  bob@b.example"},
+                 {"Delivered-To", " bob@b.example"}};
     a.body = b.body = "text\r\n";
     BOOST_TEST(canonical_content(a) == canonical_content(b));
 }

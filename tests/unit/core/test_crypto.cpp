@@ -1,8 +1,8 @@
 // test_crypto.cpp - the primitives, checked against independent
 // implementations: the openssl command and Python's cryptography package.
-#include <boost/test/unit_test.hpp>
-
 #include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
 
 #include "core/crypto.h"
 #include "core_fixture.h"
@@ -21,15 +21,16 @@ BOOST_AUTO_TEST_CASE(pss_signature_verifies_with_openssl_cli)
     test::write_file(dir.file("data"), data.data(), data.size());
     test::write_file(dir.file("sig"), sig->data(), sig->size());
     test::write_public_pem(dir.file("pub.pem"), test::rsa_key(0));
-    const std::string cmd = "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
-                            "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -verify " +
-                            dir.file("pub.pem") + " -signature " + dir.file("sig") + " " +
-                            dir.file("data");
+    const std::string cmd =
+        "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
+        "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -verify " +
+        dir.file("pub.pem") + " -signature " + dir.file("sig") + " " + dir.file("data");
     BOOST_TEST(test::run(cmd) == 0, "openssl rejects our RSA-PSS signature");
     // And the check can fail: a different salt length is refused.
-    const std::string wrong = "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
-                              "-sigopt rsa_pss_saltlen:20 -verify " + dir.file("pub.pem") +
-                              " -signature " + dir.file("sig") + " " + dir.file("data");
+    const std::string wrong =
+        "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
+        "-sigopt rsa_pss_saltlen:20 -verify " +
+        dir.file("pub.pem") + " -signature " + dir.file("sig") + " " + dir.file("data");
     BOOST_TEST(test::run(wrong) != 0);
 }
 
@@ -39,10 +40,10 @@ BOOST_AUTO_TEST_CASE(openssl_cli_pss_signature_verifies_with_us)
     const std::string data = "signed by the openssl command";
     test::write_file(dir.file("data"), data.data(), data.size());
     test::write_private_pem(dir.file("key.pem"), test::rsa_key(1));
-    const std::string cmd = "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
-                            "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -sign " +
-                            dir.file("key.pem") + " -out " + dir.file("sig") + " " +
-                            dir.file("data");
+    const std::string cmd =
+        "openssl dgst -sha256 -sigopt rsa_padding_mode:pss "
+        "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 -sign " +
+        dir.file("key.pem") + " -out " + dir.file("sig") + " " + dir.file("data");
     BOOST_REQUIRE(test::run(cmd) == 0);
     std::string sig = test::read_file(dir.file("sig"));
     auto alg = signature_algorithm(test::rsa_key(1));
@@ -60,7 +61,8 @@ BOOST_AUTO_TEST_CASE(pss_algorithm_identifier_matches_openssl_cli)
     const std::string cmd = "openssl req -x509 -new -key " + dir.file("key.pem") +
                             " -subj /CN=t -days 1 -sha256 -sigopt rsa_padding_mode:pss "
                             "-sigopt rsa_pss_saltlen:32 -sigopt rsa_mgf1_md:sha256 "
-                            "-outform DER -out " + dir.file("c.der");
+                            "-outform DER -out " +
+                            dir.file("c.der");
     BOOST_REQUIRE(test::run(cmd) == 0);
     std::string der = test::read_file(dir.file("c.der"));
     auto alg = signature_algorithm(test::rsa_key(0));
@@ -81,8 +83,8 @@ BOOST_AUTO_TEST_CASE(oaep_wrapped_key_decrypts_with_openssl_cli)
     test::write_private_pem(dir.file("key.pem"), test::rsa_key(2));
     const std::string cmd = "openssl pkeyutl -decrypt -inkey " + dir.file("key.pem") +
                             " -pkeyopt rsa_padding_mode:oaep -pkeyopt rsa_oaep_md:sha256 "
-                            "-pkeyopt rsa_mgf1_md:sha256 -in " + dir.file("wrapped") +
-                            " -out " + dir.file("plain");
+                            "-pkeyopt rsa_mgf1_md:sha256 -in " +
+                            dir.file("wrapped") + " -out " + dir.file("plain");
     BOOST_REQUIRE(test::run(cmd) == 0);
     BOOST_TEST(test::read_file(dir.file("plain")) == secret);
 }
@@ -95,10 +97,11 @@ BOOST_AUTO_TEST_CASE(oaep_algorithm_identifier_matches_openssl_cms)
     test::write_private_pem(dir.file("key.pem"), test::rsa_key(2));
     BOOST_REQUIRE(test::run("openssl req -x509 -new -key " + dir.file("key.pem") +
                             " -subj /CN=r -days 1 -out " + dir.file("r.pem")) == 0);
-    BOOST_REQUIRE(test::run("echo hi | openssl cms -encrypt -aes256 -recip " +
-                            dir.file("r.pem") + " -keyopt rsa_padding_mode:oaep "
+    BOOST_REQUIRE(test::run("echo hi | openssl cms -encrypt -aes256 -recip " + dir.file("r.pem") +
+                            " -keyopt rsa_padding_mode:oaep "
                             "-keyopt rsa_oaep_md:sha256 -keyopt rsa_mgf1_md:sha256 "
-                            "-outform DER -out " + dir.file("m.der")) == 0);
+                            "-outform DER -out " +
+                            dir.file("m.der")) == 0);
     std::string der = test::read_file(dir.file("m.der"));
     auto alg = key_transport_algorithm();
     BOOST_REQUIRE(alg.ok());

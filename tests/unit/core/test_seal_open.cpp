@@ -16,10 +16,25 @@ using namespace x400::core;
 
 namespace {
 
-EVP_PKEY* alice() { return test::rsa_key(0); }
-EVP_PKEY* bob() { return test::rsa_key(1); }
-EVP_PKEY* carol() { return test::rsa_key(2); }
-EVP_PKEY* mallory() { return test::rsa_key(3); }
+EVP_PKEY* alice()
+{
+    return test::rsa_key(0);
+}
+
+EVP_PKEY* bob()
+{
+    return test::rsa_key(1);
+}
+
+EVP_PKEY* carol()
+{
+    return test::rsa_key(2);
+}
+
+EVP_PKEY* mallory()
+{
+    return test::rsa_key(3);
+}
 
 Message sample()
 {
@@ -89,7 +104,10 @@ std::string results_of(const Message& m)
     return out;
 }
 
-std::vector<OpenRecipient> both() { return {{"bob@b.example", bob()}, {"carol@b.example", carol()}}; }
+std::vector<OpenRecipient> both()
+{
+    return {{"bob@b.example", bob()}, {"carol@b.example", carol()}};
+}
 
 }  // namespace
 
@@ -156,15 +174,16 @@ BOOST_AUTO_TEST_CASE(sealed_and_opened_content_is_the_original_byte_for_byte)
     Message sealed = seal(m, alice(), true);
     BOOST_TEST(sealed.body.find("Figures") == std::string::npos, "plaintext leaked");
     BOOST_TEST(find_header(sealed, "Subject")->find("quarterly") == std::string::npos);
-    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
-                                "mx.b.example");
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx.b.example");
     BOOST_TEST(r.restored);
     Message opened = apply(sealed, r.edits, r.new_body);
     BOOST_TEST(opened.body == m.body);
     BOOST_TEST(content_entity(opened) == content_entity(m));
     const std::string res = results_of(opened);
     BOOST_TEST(res.find("rcpt=<bob@b.example>; token=pass; originator=<alice@a.example>; seq=7;"
-                        " cic=pass; content=decrypted") != std::string::npos, res);
+                        " cic=pass; content=decrypted") != std::string::npos,
+               res);
     BOOST_TEST(res.find("seq=9; pod=requested") != std::string::npos, res);
 }
 
@@ -173,8 +192,8 @@ BOOST_AUTO_TEST_CASE(authentication_only_leaves_content_and_verifies)
     const Message m = sample();
     Message sealed = seal(m, alice(), false);
     BOOST_TEST(sealed.body == m.body);
-    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
-                                "mx.b.example");
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx.b.example");
     for (const auto& o : r.outcomes) {
         BOOST_TEST(o.token == Verdict::pass);
         BOOST_TEST(o.cic == Verdict::pass);
@@ -185,8 +204,8 @@ BOOST_AUTO_TEST_CASE(changed_content_fails_the_cic)
 {
     Message sealed = seal(sample(), alice(), false);
     sealed.body = "Figures attached.\r\nPay Mallory\r\n";
-    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
-                                "mx");
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::pass);
     BOOST_TEST(r.outcomes[0].cic == Verdict::fail);
 }
@@ -196,8 +215,8 @@ BOOST_AUTO_TEST_CASE(token_signed_by_another_key_fails)
     // Mallory signs tokens but the From field names Alice: the token does
     // not verify under Alice's certificate.
     Message sealed = seal(sample(), mallory(), true);
-    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
-                                "mx");
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::fail);
     BOOST_TEST(!r.restored);
     BOOST_TEST(!r.new_body.has_value(), "content released without a valid token");
@@ -255,8 +274,8 @@ BOOST_AUTO_TEST_CASE(malformed_token_field_is_a_clear_failure)
     for (auto& h : sealed.headers) {
         if (h.name == k_token_field) h.value = " MIIB!!not base64";
     }
-    OpenResult r = open_message(sealed, "alice@a.example", both(), directory_of({{"alice@a.example", alice()}}),
-                                "mx");
+    OpenResult r = open_message(sealed, "alice@a.example", both(),
+                                directory_of({{"alice@a.example", alice()}}), "mx");
     BOOST_TEST(r.outcomes[0].token == Verdict::fail);
     BOOST_TEST(r.outcomes[0].reason.find("malformed") != std::string::npos);
 }
