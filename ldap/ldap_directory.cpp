@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -136,6 +137,7 @@ private:
     };
 
     Status connect_locked();
+    void quiet_locked(const std::string& reason);
     Result<std::vector<Attributes>> search(const std::string& base, int scope,
                                            const std::string& filter,
                                            const std::vector<std::string>& attrs);
@@ -154,16 +156,48 @@ private:
     const X509StorePtr m_store;
     const std::vector<X509Ptr> m_anchors;
 
-    std::mutex m_mutex;  // guards m_ld and m_uri
+    // m_mutex guards the session and the quiet period.  It is timed: a
+    // thread never waits for the session longer than timeout_ms.
+    std::timed_mutex m_mutex;
     LdapPtr m_ld;
     std::string m_uri;
+    // After a server timed out, calls fail at once until m_quiet_until
+    // with m_quiet_reason, so that a silent server costs one timeout per
+    // quiet period, not one per waiting thread.
+    std::chrono::steady_clock::time_point m_quiet_until{};
+    std::string m_quiet_reason;
 };
+
+// wait_result waits at most ms for the complete answer to msgid and
+// returns its resultCode (RFC 4511 section 4.1.9), LDAP_TIMEOUT when the
+// server said nothing in time, or libldap's own code for a broken session
+// or an undecodable answer.  A server that accepts the connection and then
+// stays silent therefore costs one timeout, never a hung thread.
+int wait_result(LDAP* ld, int msgid, int ms, LdapMessagePtr& out)
+{
+    timeval tv = to_timeval(ms);
+    LDAPMessage* raw = nullptr;
+    const int n = ldap_result(ld, msgid, LDAP_MSG_ALL, &tv, &raw);
+    out.reset(raw);
+    if (n == 0) {
+        return LDAP_TIMEOUT;
+    }
+    if (n < 0 || raw == nullptr) {
+        int err = LDAP_OTHER;
+        ldap_get_option(ld, LDAP_OPT_RESULT_CODE, &err);
+        return err == LDAP_SUCCESS ? LDAP_OTHER : err;
+    }
+    int err = LDAP_OTHER;
+    const int prc = ldap_parse_result(ld, raw, &err, nullptr, nullptr, nullptr, nullptr, 0);
+    return prc == LDAP_SUCCESS ? err : prc;
+}
 
 // connect_locked opens a session to the first URI that accepts a bind.
 // libldap connects lazily, so the bind is what proves the server is there.
 Status LdapDirectory::connect_locked()
 {
     std::string failures;
+    bool timed_out = false;
     const timeval tv = to_timeval(m_config.timeout_ms);
     for (const std::string& uri : m_config.uris) {
         LDAP* raw = nullptr;
@@ -183,12 +217,24 @@ Status LdapDirectory::connect_locked()
         ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 
         // Simple bind (RFC 4513 section 5.1): an empty name and password
-        // make it anonymous.  TODO(#3): StartTLS and SASL binds.
+        // make it anonymous.  Asynchronous, so that our own limit bounds
+        // the wait for the BindResponse.  TODO(#3): StartTLS and SASL binds.
         berval cred{};
         cred.bv_val = const_cast<char*>(m_config.bind_password.c_str());
         cred.bv_len = m_config.bind_password.size();
-        rc = ldap_sasl_bind_s(ld.get(), m_config.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred,
-                              nullptr, nullptr, nullptr);
+        int msgid = -1;
+        rc = ldap_sasl_bind(ld.get(), m_config.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred,
+                            nullptr, nullptr, &msgid);
+        if (rc == LDAP_SUCCESS) {
+            LdapMessagePtr answer;
+            rc = wait_result(ld.get(), msgid, m_config.timeout_ms, answer);
+        }
+        if (rc == LDAP_TIMEOUT) {
+            timed_out = true;
+            failures += (failures.empty() ? "" : "; ") + uri + ": no answer to bind within " +
+                        std::to_string(m_config.timeout_ms) + " ms";
+            continue;
+        }
         if (rc == LDAP_SUCCESS) {
             m_ld = std::move(ld);
             m_uri = uri;
@@ -203,14 +249,36 @@ Status LdapDirectory::connect_locked()
         }
         failures += (failures.empty() ? "" : "; ") + uri + ": " + ldap_err2string(rc);
     }
+    if (timed_out) {
+        quiet_locked(failures);
+    }
     return make_error(Errc::directory_unavailable, failures);
+}
+
+// quiet_locked starts a quiet period of timeout_ms after a server let us
+// wait in vain.
+void LdapDirectory::quiet_locked(const std::string& reason)
+{
+    m_quiet_until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.timeout_ms);
+    m_quiet_reason = reason;
 }
 
 Result<std::vector<Attributes>> LdapDirectory::search(const std::string& base, int scope,
                                                       const std::string& filter,
                                                       const std::vector<std::string>& attrs)
 {
-    std::lock_guard<std::mutex> lock(m_mutex);
+    // Waiting for the session counts against the time limit too: with a
+    // slow server, the threads behind the one talking to it give up.
+    std::unique_lock<std::timed_mutex> lock(m_mutex, std::defer_lock);
+    if (!lock.try_lock_for(std::chrono::milliseconds(m_config.timeout_ms))) {
+        return make_error(Errc::directory_unavailable,
+                          "directory busy: no session free within " +
+                              std::to_string(m_config.timeout_ms) + " ms");
+    }
+    if (std::chrono::steady_clock::now() < m_quiet_until) {
+        return make_error(Errc::directory_unavailable, m_quiet_reason + " (not retried yet)");
+    }
 
     // A session that the server dropped (restart, idle timeout) shows up
     // as LDAP_SERVER_DOWN on its next use: reconnect once and ask again.
@@ -264,6 +332,9 @@ Result<std::vector<Attributes>> LdapDirectory::search_locked(
         // afresh next time.
         std::string detail = m_uri + ": search of \"" + base + "\" failed: " + ldap_err2string(rc);
         m_ld.reset();
+        if (rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMIT_EXCEEDED) {
+            quiet_locked(detail);
+        }
         return make_error(Errc::directory_unavailable, std::move(detail),
                           static_cast<unsigned long>(rc));
     }

@@ -17,6 +17,8 @@ set -u
 : "${X400_SOURCE:?X400_SOURCE not set}"
 PORT=${X400_LDAP_PORT:-3891}
 DEAD_PORT=3898
+SILENT_PORT=3894
+GARBAGE_PORT=3895
 EKU_UA=2.25.81980413949618585488992905734276048232.1
 EKU_MS=2.25.81980413949618585488992905734276048232.2
 LIVE=$X400_BUILD/tests/ldap_live_test
@@ -33,7 +35,12 @@ fail() {
 W=$(mktemp -d /tmp/t-ldap-directory.XXXXXX) || fail "mktemp failed"
 P=$W/pki
 mkdir -p "$P"
+FAKE_PIDS=()
 cleanup() {
+    local pid
+    for pid in "${FAKE_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
     slapd_stop "$W/slapd"
     if [ "${X400_KEEP:-}" = 1 ]; then
         echo "t-ldap-directory: kept $W" >&2
@@ -287,6 +294,24 @@ printf '. "%s" && slapd_stop "%s"\n' "$X400_SOURCE/tests/lib/slapd.sh" "$W/slapd
     >"$W/stop.sh"
 printf '. "%s" && slapd_start "%s" %s dc=example\n' "$X400_SOURCE/tests/lib/slapd.sh" \
     "$W/slapd" "$PORT" >"$W/start.sh"
+# Two misbehaving servers (issue #3, item 6): one accepts connections and
+# never answers, one answers with random bytes.
+start_fake() {
+    local mode=$1 port=$2 i
+    python3 "$X400_SOURCE/tests/lib/fake_ldap.py" "$mode" "$port" >"$W/fake-$mode.out" \
+        2>&1 &
+    FAKE_PIDS+=($!)
+    for i in $(seq 1 50); do
+        grep -q ready "$W/fake-$mode.out" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    cat "$W/fake-$mode.out" >&2
+    fail "fake $mode server on port $port did not start"
+}
+start_fake silent "$SILENT_PORT"
+start_fake garbage "$GARBAGE_PORT"
+export X400_LDAP_SILENT_URI=ldap://127.0.0.1:$SILENT_PORT/
+export X400_LDAP_GARBAGE_URI=ldap://127.0.0.1:$GARBAGE_PORT/
 export X400_LDAP_URI=$SLAPD_URI
 export X400_LDAP_DEAD_URI=ldap://127.0.0.1:$DEAD_PORT/
 export X400_LDAP_BASE=dc=example

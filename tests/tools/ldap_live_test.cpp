@@ -9,11 +9,14 @@
 //                      days, CA C none)
 //   X400_SLAPD_STOP    shell command that stops the slapd
 //   X400_SLAPD_START   shell command that starts it again, same data
+//   X400_LDAP_SILENT_URI   a listener that accepts and never answers
+//   X400_LDAP_GARBAGE_URI  a listener that answers with random bytes
 #define BOOST_TEST_MODULE ldap_live
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/pem.h>
 
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <cstdlib>
@@ -373,6 +376,91 @@ BOOST_AUTO_TEST_CASE(crl_policy_names)
     BOOST_TEST((*x400::ldap::missing_crl_policy_from("fail") == MissingCrlPolicy::fail));
     expect_error(x400::ldap::stale_crl_policy_from("ignore"), Errc::config, "ignore");
     expect_error(x400::ldap::missing_crl_policy_from("tempfail"), Errc::config, "tempfail");
+}
+
+// seconds_since is the time elapsed since start, in seconds.
+double seconds_since(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// A server that accepts the connection and then says nothing must cost
+// one time limit, not a hung thread (issue #3, item 6): the bind is
+// bounded by timeout_ms, and the calls that follow within the quiet
+// period fail at once instead of each waiting again.
+BOOST_AUTO_TEST_CASE(silent_server_fails_within_timeout)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_SILENT_URI")};
+    c.timeout_ms = 1000;
+    auto dir = open_with(c);
+    auto start = std::chrono::steady_clock::now();
+    expect_error(dir->certificate_for("alice@a.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "no answer to bind within 1000 ms");
+    double took = seconds_since(start);
+    BOOST_TEST_MESSAGE("silent server: failed after " << took << " s");
+    BOOST_TEST(took >= 0.9);
+    BOOST_TEST(took < 2.0, "got " << took << " s, want under timeout + 1 s");
+
+    start = std::chrono::steady_clock::now();
+    expect_error(dir->certificate_for("bob@b.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "not retried yet");
+    BOOST_TEST(seconds_since(start) < 0.5);
+}
+
+// Several milter threads at once against the silent server: none waits
+// much longer than one time limit.
+BOOST_AUTO_TEST_CASE(silent_server_does_not_stack_waits)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_SILENT_URI")};
+    c.timeout_ms = 1000;
+    auto dir = open_with(c);
+    std::vector<std::thread> threads;
+    std::vector<double> took(4, 0.0);
+    std::vector<int> unavailable(4, 0);
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            const auto start = std::chrono::steady_clock::now();
+            auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+            took[t] = seconds_since(start);
+            unavailable[t] = !r.ok() && r.error().code == Errc::directory_unavailable;
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    for (int t = 0; t < 4; ++t) {
+        BOOST_TEST(unavailable[t] == 1);
+        BOOST_TEST(took[t] < 2.0, "thread " << t << " took " << took[t] << " s");
+    }
+}
+
+// A silent first server only delays the lookup: the next URI answers.
+BOOST_AUTO_TEST_CASE(silent_server_then_good_one)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_SILENT_URI"), env("X400_LDAP_URI")};
+    c.timeout_ms = 1000;
+    auto dir = open_with(c);
+    auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+}
+
+// Random bytes for an answer are a broken server, not a crash and not a
+// hang.
+BOOST_AUTO_TEST_CASE(garbage_server_fails_cleanly)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_GARBAGE_URI")};
+    c.timeout_ms = 1000;
+    auto dir = open_with(c);
+    for (int i = 0; i < 5; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        expect_error(dir->certificate_for("alice@a.example", KeyScope::user_agent),
+                     Errc::directory_unavailable, env("X400_LDAP_GARBAGE_URI"));
+        BOOST_TEST(seconds_since(start) < 2.0);
+    }
 }
 
 // Last, because it stops and restarts the server: a session that worked,
