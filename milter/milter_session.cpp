@@ -10,8 +10,34 @@
 #include "core/open.h"
 #include "core/seal.h"
 #include "milter/log.h"
+#include "milter/outage_log.h"
 
 namespace x400::milter {
+
+namespace {
+
+// directory_outage_log is the process's one record of directory outages:
+// a storm of messages during an outage gives one line a minute, not one
+// per message (issue #3, item 6).
+OutageLog& directory_outage_log()
+{
+    static OutageLog log;
+    return log;
+}
+
+void log_directory_outage(const std::string& queue_id, const std::string& text)
+{
+    std::uint64_t suppressed = 0;
+    if (directory_outage_log().failure(OutageLog::Clock::now(), &suppressed)) {
+        log_line(LogLevel::error, queue_id, "directory",
+                 text + (suppressed > 0 ? " (and " + std::to_string(suppressed) +
+                                              " more failures since the last report)"
+                                        : std::string()) +
+                     " -- temporary failure");
+    }
+}
+
+}  // namespace
 
 Result<EVP_PKEY*> KeyStore::key_for(const std::string& address)
 {
@@ -162,13 +188,17 @@ Outcome Session::originate(std::int64_t now)
         sr.address = r;
         auto cert = m_shared.directory->certificate_for(r, KeyScope::user_agent);
         if (cert) {
+            directory_outage_log().success();
             pubkeys.emplace_back(X509_get_pubkey(cert->certificate.get()));
             sr.public_key = pubkeys.back().get();
         } else {
             const Error& e = cert.error();
-            log_line(LogLevel::warning, m_queue_id, "seal",
-                     "recipient " + log_quote(r) + ": " + e.text());
+            if (e.code != Errc::directory_unavailable) {
+                log_line(LogLevel::warning, m_queue_id, "seal",
+                         "recipient " + log_quote(r) + ": " + e.text());
+            }
             if (e.code == Errc::directory_unavailable) {
+                log_directory_outage(m_queue_id, "recipient " + log_quote(r) + ": " + e.text());
                 return refuse(Outcome::Action::tempfail, "4.4.3",
                               "directory unavailable for recipient <" + r + ">");
             }
