@@ -8,9 +8,12 @@
 // requested KeyScope.  It checks revocation with the CRLs (and ARLs and
 // delta CRLs) published in the issuers' entries, RFC 5280 section 6.3, and
 // runs the policy processing of section 6.1 with settable initial inputs
-// (PathOptions).  It does not chase referrals.
+// (PathOptions).  Results and CA entries are cached (DirectoryConfig
+// cache_*, stats()).  Referrals are not chased unless configured.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -37,13 +40,34 @@ enum class StaleCrlPolicy { fail, tempfail, accept_with_warning };
 // fail ("no CRL for <CA>", Errc::untrusted) or accept_with_warning.
 enum class MissingCrlPolicy { fail, accept_with_warning };
 
+// BindMethod is how a session authenticates (RFC 4513): anonymous (section
+// 5.1.1), simple with bind_dn and bind_password (section 5.1.3), or SASL
+// EXTERNAL (section 5.2.1.8 and appendix B), where the server takes the
+// identity from the transport: the peer credentials of an ldapi:// socket
+// or a TLS client certificate.
+enum class BindMethod { anonymous, simple, sasl_external };
+
+// StartTls says whether to ask for TLS on an ldap:// session (RFC 4511
+// section 4.14, RFC 4513 section 3): never, when the server offers it (a
+// failure falls back to clear text), or demanded (a failure is an error).
+// ldaps:// URIs are TLS from the start whatever this says.
+enum class StartTls { no, yes, demand };
+
 struct DirectoryConfig {
     std::vector<std::string> uris;         // tried in order, e.g. ldap://127.0.0.1:3890
     std::string base;                      // search base for users, e.g. dc=example
     std::string user_filter = "(mail=%s)"; // %s: the RFC 4515-escaped address
-    std::string bind_dn;                   // empty: anonymous
+    BindMethod bind_method = BindMethod::anonymous;
+    std::string bind_dn;                   // simple bind only
     std::string bind_password;
-    int timeout_ms = 5000;                 // connect and search limit
+    StartTls starttls = StartTls::no;
+    std::string tls_cacert;                // PEM CA file for TLS; empty: the system's
+    bool referrals = false;                // chase referrals (RFC 4511 section 4.1.10)
+    int timeout_ms = 5000;                 // connect, bind, search and lock wait, each
+    int cache_ttl_s = 300;                 // positive results; 0 turns the cache off
+    int cache_negative_ttl_s = 60;         // "no certificate", "untrusted"
+    int cache_max_stale_s = 900;           // served while the directory is down
+    std::size_t cache_max_entries = 10000; // per cache (results, CA entries)
     int max_path_length = 8;               // certificates between user and anchor
     std::string trust_anchors_file;        // PEM file of trusted CA certificates
     StaleCrlPolicy stale_crl = StaleCrlPolicy::tempfail;   // ldap_stale_crl
@@ -62,6 +86,26 @@ struct PathOptions {
     bool inhibit_any_policy = false;             // initial-any-policy-inhibit
     bool check_revocation = true;                // CRLs from the directory
     std::optional<std::time_t> at_time;          // none: now
+};
+
+// CacheStats counts one cache's work: fresh positive and negative hits,
+// misses (a directory look-up followed), stale entries served during an
+// outage, evictions by the size bound, and the entries held now.
+struct CacheStats {
+    std::uint64_t hits = 0;
+    std::uint64_t negative_hits = 0;
+    std::uint64_t misses = 0;
+    std::uint64_t stale_served = 0;
+    std::uint64_t evictions = 0;
+    std::size_t entries = 0;
+};
+
+// DirectoryStats are the figures an operator may read: the cache of
+// certificate_for results per (address, scope), and that of CA entries
+// (certificates, cross-certificates and CRLs per entry DN).
+struct DirectoryStats {
+    CacheStats lookups;
+    CacheStats ca_entries;
 };
 
 // ValidatedCertificate is a certificate whose path was validated just now.
@@ -100,6 +144,10 @@ public:
     // with Errc::internal.
     virtual Result<ValidatedCertificate> validate_path(X509* certificate,
                                                        const PathOptions& options);
+
+    // stats returns the cache figures so far; all zero for a directory
+    // without a cache.
+    virtual DirectoryStats stats() const { return {}; }
 };
 
 // stale_crl_policy_from and missing_crl_policy_from read a configuration

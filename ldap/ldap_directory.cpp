@@ -23,6 +23,7 @@
 #include "base/result.h"
 #include "core/scope.h"
 #include "ldap/directory.h"
+#include "ldap/ldap_cache.h"
 #include "ldap/ldap_handles.h"
 #include "ldap/ldap_pair.h"
 #include "ldap/ldap_policy.h"
@@ -111,11 +112,36 @@ bool has_purpose(X509* cert, const char* oid)
     return false;
 }
 
+// EntryMaterial is what a CA entry holds for path discovery: the
+// certificates whose subject is the entry's CA (cACertificate, both
+// halves of crossCertificatePair), its CRLs, and its other certificates
+// that may sign CRLs.  Shared read-only between validations once cached.
+struct EntryMaterial {
+    std::vector<X509Ptr> certificates;
+    std::vector<X509CrlPtr> crls;
+    std::vector<X509Ptr> signers;
+};
+
 class LdapDirectory final : public Directory {
 public:
     LdapDirectory(DirectoryConfig config, X509StorePtr store, std::vector<X509Ptr> anchors)
         : m_config(std::move(config)), m_store(std::move(store)), m_anchors(std::move(anchors))
     {
+        if (m_config.cache_ttl_s > 0) {
+            const CachePolicy policy = cache_policy_from(m_config);
+            m_results = std::make_unique<TtlCache<Result<ValidatedCertificate>>>(policy);
+            m_entries = std::make_unique<TtlCache<EntryMaterial>>(policy);
+        }
+    }
+
+    DirectoryStats stats() const override
+    {
+        DirectoryStats s;
+        if (m_results) {
+            s.lookups = m_results->stats();
+            s.ca_entries = m_entries->stats();
+        }
+        return s;
     }
 
     Result<ValidatedCertificate> certificate_for(std::string_view mail, KeyScope scope) override;
@@ -146,6 +172,11 @@ private:
                                                   const std::vector<std::string>& attrs,
                                                   int* rc_out);
     Result<const std::vector<X509Ptr>*> issuers_named(Discovery& d, const X509_NAME* name);
+    Result<std::shared_ptr<const EntryMaterial>> entry_material(const std::string& dn,
+                                                                const X509_NAME* name);
+    Result<std::shared_ptr<EntryMaterial>> fetch_entry(const std::string& dn,
+                                                       const X509_NAME* name, bool* absent);
+    Result<ValidatedCertificate> lookup(std::string_view mail, KeyScope scope);
     Result<bool> extend(Discovery& d, ValidatedCertificate* out);
     Result<bool> try_path(Discovery& d, ValidatedCertificate* out);
     Status collect_crls(Discovery& d, X509* anchor, std::vector<X509_CRL*>& crls,
@@ -155,6 +186,11 @@ private:
     const DirectoryConfig m_config;
     const X509StorePtr m_store;
     const std::vector<X509Ptr> m_anchors;
+
+    // The caches (null when cache_ttl_s is 0): certificate_for results by
+    // "address\nscope", CA entries by DN.
+    std::unique_ptr<TtlCache<Result<ValidatedCertificate>>> m_results;
+    std::unique_ptr<TtlCache<EntryMaterial>> m_entries;
 
     // m_mutex guards the session and the quiet period.  It is timed: a
     // thread never waits for the session longer than timeout_ms.
@@ -368,12 +404,10 @@ X509* LdapDirectory::anchor_for(X509* cert) const
     return nullptr;
 }
 
-// issuers_named fetches, once per validation, the certificates the
-// directory holds for a CA name: cACertificate and both halves of every
-// crossCertificatePair in the CA's entry (RFC 4523 section 5.2), keeping
-// those whose subject is that name.  An absent entry gives none.  The
-// same search brings the entry's CRLs, ARLs and delta CRLs into d.crls.
-// TODO(#3): cache across validations (item 5 of the issue).
+// issuers_named gives, once per validation, the certificates the
+// directory holds for a CA name (see fetch_entry), and puts the entry's
+// CRLs and other certificates into d.crls and d.signers.  The entry comes
+// from the cache when it is fresh there.
 Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
                                                                  const X509_NAME* name)
 {
@@ -389,21 +423,78 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
     if (dn->empty() || d.by_name.size() > k_max_lookups) {
         return &found;
     }
+    auto material = entry_material(*dn, name);
+    if (!material) {
+        return material.error();
+    }
+    for (const X509Ptr& c : (*material)->certificates) {
+        found.push_back(up_ref(c.get()));
+    }
+    for (const X509Ptr& c : (*material)->signers) {
+        d.signers[*dn].push_back(up_ref(c.get()));
+    }
+    std::vector<X509CrlPtr>& crls = d.crls[*dn];
+    for (const X509CrlPtr& crl : (*material)->crls) {
+        crls.push_back(up_ref(crl.get()));
+    }
+    return &found;
+}
 
-    auto entries = search(*dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+// entry_material returns a CA entry's material from the cache, or fetches
+// it and caches it: an absent entry under the negative time-to-live.  If
+// the directory is down, a copy fetched less than cache_max_stale_s ago
+// stands in.
+Result<std::shared_ptr<const EntryMaterial>> LdapDirectory::entry_material(
+    const std::string& dn, const X509_NAME* name)
+{
+    if (m_entries) {
+        if (auto hit = m_entries->fresh(dn)) {
+            return hit->value;
+        }
+    }
+    bool absent = false;
+    auto fetched = fetch_entry(dn, name, &absent);
+    if (!fetched) {
+        if (m_entries && fetched.error().code == Errc::directory_unavailable) {
+            if (auto old = m_entries->stale(dn)) {
+                return old;
+            }
+        }
+        return fetched.error();
+    }
+    std::shared_ptr<const EntryMaterial> material = std::move(*fetched);
+    if (m_entries) {
+        m_entries->put(dn, material, absent);
+    }
+    return material;
+}
+
+// fetch_entry searches the CA entry dn: cACertificate and both halves of
+// every crossCertificatePair (RFC 4523 section 5.2), keeping those whose
+// subject is name; the entry's CRLs, ARLs and delta CRLs; and its
+// userCertificate values of that subject as possible CRL signers.  An
+// absent entry gives no material and sets *absent.
+Result<std::shared_ptr<EntryMaterial>> LdapDirectory::fetch_entry(const std::string& dn,
+                                                                  const X509_NAME* name,
+                                                                  bool* absent)
+{
+    auto material = std::make_shared<EntryMaterial>();
+    auto entries = search(dn, LDAP_SCOPE_BASE, "(objectClass=*)",
                           {"cACertificate;binary", "crossCertificatePair;binary",
                            "certificateRevocationList;binary",
                            "authorityRevocationList;binary", "deltaRevocationList;binary",
                            "userCertificate;binary"});
     if (!entries) {
         if (entries.error().code == Errc::decode) {
-            return &found;  // a name the server cannot parse has no entry
+            *absent = true;  // a name the server cannot parse has no entry
+            return material;
         }
         return entries.error();
     }
+    *absent = entries->empty();
     auto keep = [&](X509Ptr cert) {
         if (cert && X509_NAME_cmp(X509_get_subject_name(cert.get()), name) == 0) {
-            found.push_back(std::move(cert));
+            material->certificates.push_back(std::move(cert));
         }
     };
     for (Attributes& entry : *entries) {
@@ -425,19 +516,18 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
             const unsigned char* p = v.data();
             X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(v.size())));
             if (cert && X509_NAME_cmp(X509_get_subject_name(cert.get()), name) == 0) {
-                d.signers[*dn].push_back(std::move(cert));
+                material->signers.push_back(std::move(cert));
             }
         }
-        std::vector<X509CrlPtr>& crls = d.crls[*dn];
         for (const char* type :
              {"certificaterevocationlist", "authorityrevocationlist", "deltarevocationlist"}) {
             for (X509CrlPtr& crl : decode_crls(entry[type])) {
-                crls.push_back(std::move(crl));
+                material->crls.push_back(std::move(crl));
             }
         }
     }
     ERR_clear_error();  // undecodable values are skipped, not reported
-    return &found;
+    return material;
 }
 
 // collect_crls gathers the CRLs that may cover the path's certificates
@@ -650,8 +740,45 @@ Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
     return e;
 }
 
+// certificate_for answers from the cache when it can.  Only definite
+// answers are cached (a valid certificate; no certificate, or none that
+// validates); a directory failure is never cached, but may be bridged by
+// a positive answer fetched less than cache_max_stale_s ago.
 Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mail,
                                                             KeyScope scope)
+{
+    if (!m_results) {
+        return lookup(mail, scope);
+    }
+    std::string key = lower(mail) + "\n" + scope_name(scope);
+    if (auto hit = m_results->fresh(key)) {
+        const Result<ValidatedCertificate>& r = *hit->value;
+        if (r.ok()) {
+            return copy_validated(*r);
+        }
+        return r.error();
+    }
+    auto r = lookup(mail, scope);
+    if (r.ok()) {
+        m_results->put(key,
+                       std::make_shared<const Result<ValidatedCertificate>>(copy_validated(*r)),
+                       false);
+    } else if (r.error().code == Errc::untrusted || r.error().code == Errc::no_certificate) {
+        m_results->put(key, std::make_shared<const Result<ValidatedCertificate>>(r.error()),
+                       true);
+    } else if (r.error().code == Errc::directory_unavailable) {
+        if (auto old = m_results->stale(key)) {
+            ValidatedCertificate v = copy_validated(**old);
+            v.warnings.push_back("directory unavailable (" + r.error().detail +
+                                 "): served a cached result");
+            return v;
+        }
+    }
+    return r;
+}
+
+// lookup finds the address's entries and validates their certificates.
+Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeyScope scope)
 {
     const std::string shown(mail.substr(0, 100));
     if (mail.empty()) {
@@ -763,6 +890,10 @@ Result<std::unique_ptr<Directory>> Directory::open(const DirectoryConfig& config
     }
     if (config.timeout_ms <= 0 || config.max_path_length < 1) {
         return make_error(Errc::config, "ldap: timeout and path length must be positive");
+    }
+    if (config.cache_ttl_s < 0 || config.cache_negative_ttl_s < 0 ||
+        config.cache_max_stale_s < 0) {
+        return make_error(Errc::config, "ldap: cache times must not be negative");
     }
 
     // The trust store is built once and only read afterwards, which

@@ -463,12 +463,76 @@ BOOST_AUTO_TEST_CASE(garbage_server_fails_cleanly)
     }
 }
 
+// The cache (issue #3, item 5): hits and negative hits without the
+// server; with the server stopped, a positive answer is served stale up to
+// cache_max_stale_s after it was fetched, then the look-up fails as a
+// temporary error; a never-seen address fails at once.  Stops and restarts
+// the server.
+BOOST_AUTO_TEST_CASE(cache_serves_stale_while_directory_down)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.cache_ttl_s = 1;
+    c.cache_negative_ttl_s = 1;
+    c.cache_max_stale_s = 3;
+    auto dir = open_with(c);
+    const auto fetched = std::chrono::steady_clock::now();
+    auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    r = dir->certificate_for("Alice@A.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_TEST(r->path.size() == 2u);
+    expect_error(dir->certificate_for("nobody@a.example", KeyScope::user_agent),
+                 Errc::no_certificate, "no directory entry");
+    expect_error(dir->certificate_for("nobody@a.example", KeyScope::user_agent),
+                 Errc::no_certificate, "no directory entry");
+    auto s = dir->stats();
+    BOOST_TEST(s.lookups.hits == 1u);
+    BOOST_TEST(s.lookups.negative_hits == 1u);
+    BOOST_TEST(s.lookups.misses == 2u);
+    BOOST_TEST(s.ca_entries.entries >= 1u);
+
+    BOOST_REQUIRE(std::system(env("X400_SLAPD_STOP").c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_REQUIRE(!r->warnings.empty());
+    BOOST_TEST(r->warnings.back().find("served a cached result") != std::string::npos);
+    BOOST_TEST(dir->stats().lookups.stale_served == 1u);
+    expect_error(dir->certificate_for("bob@b.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "Can't contact LDAP server");
+    // A negative answer is never served stale.
+    expect_error(dir->certificate_for("nobody@a.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "");
+
+    std::this_thread::sleep_until(fetched + std::chrono::milliseconds(3200));
+    expect_error(dir->certificate_for("alice@a.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "Can't contact LDAP server");
+
+    BOOST_REQUIRE(std::system(env("X400_SLAPD_START").c_str()) == 0);
+    r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+    BOOST_TEST(r->warnings.empty());
+}
+
+// With the cache off, every call asks the directory.
+BOOST_AUTO_TEST_CASE(cache_off_counts_nothing)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.cache_ttl_s = 0;
+    auto dir = open_with(c);
+    BOOST_TEST(dir->certificate_for("alice@a.example", KeyScope::user_agent).ok());
+    BOOST_TEST(dir->certificate_for("alice@a.example", KeyScope::user_agent).ok());
+    BOOST_TEST(dir->stats().lookups.hits == 0u);
+}
+
 // Last, because it stops and restarts the server: a session that worked,
 // then a dead server (a clear temporary failure naming the URI), then the
 // same Directory reconnecting by itself.
 BOOST_AUTO_TEST_CASE(directory_down_then_back)
 {
-    auto dir = open_with(config_with_anchor("ca-a.pem"));
+    auto c = config_with_anchor("ca-a.pem");
+    c.cache_ttl_s = 0;  // no stale answer to hide the outage
+    auto dir = open_with(c);
     auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
 
