@@ -155,6 +155,18 @@ public:
 Result<StaleCrlPolicy> stale_crl_policy_from(std::string_view text);
 Result<MissingCrlPolicy> missing_crl_policy_from(std::string_view text);
 
+// bind_method_from ("anonymous", "simple", "sasl-external") and
+// starttls_from ("no", "yes", "demand") read configuration values;
+// Errc::config otherwise.
+Result<BindMethod> bind_method_from(std::string_view text);
+Result<StartTls> starttls_from(std::string_view text);
+
+// read_password_file returns the one line of a simple bind password file
+// (a final newline dropped).  Fails with Errc::config if the file cannot
+// be read, is not a regular file, is open to group or others in any way,
+// is empty or holds more than one line.
+Result<std::string> read_password_file(const std::string& path);
+
 // ldap_filter_escape escapes a value for an LDAP search filter (RFC 4515
 // section 3: '*', '(', ')', '\\' and NUL as \XX, and any non-ASCII byte).
 std::string ldap_filter_escape(std::string_view value);

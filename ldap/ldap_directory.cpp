@@ -163,6 +163,9 @@ private:
     };
 
     Status connect_locked();
+    int open_session(const std::string& uri, LdapPtr& out);
+    int start_tls(LDAP* ld);
+    int bind(LDAP* ld);
     void quiet_locked(const std::string& reason);
     Result<std::vector<Attributes>> search(const std::string& base, int scope,
                                            const std::string& filter,
@@ -197,6 +200,7 @@ private:
     std::timed_mutex m_mutex;
     LdapPtr m_ld;
     std::string m_uri;
+    bool m_tls_failed = false;  // the last open_session failed in TLS
     // After a server timed out, calls fail at once until m_quiet_until
     // with m_quiet_reason, so that a silent server costs one timeout per
     // quiet period, not one per waiting thread.
@@ -230,46 +234,17 @@ int wait_result(LDAP* ld, int msgid, int ms, LdapMessagePtr& out)
 
 // connect_locked opens a session to the first URI that accepts a bind.
 // libldap connects lazily, so the bind is what proves the server is there.
+// A refused bind is a configuration error and ends the search at once: the
+// next server would refuse the same credentials.
 Status LdapDirectory::connect_locked()
 {
     std::string failures;
     bool timed_out = false;
-    const timeval tv = to_timeval(m_config.timeout_ms);
     for (const std::string& uri : m_config.uris) {
-        LDAP* raw = nullptr;
-        int rc = ldap_initialize(&raw, uri.c_str());
-        LdapPtr ld(raw);
-        if (rc != LDAP_SUCCESS || !ld) {
-            failures += (failures.empty() ? "" : "; ") + uri + ": " + ldap_err2string(rc);
-            continue;
-        }
-
-        // LDAPv3 (RFC 4511), bounded connect and wait, and no referral
-        // chasing: a referral could lead to a server we did not choose.
-        const int version = LDAP_VERSION3;
-        ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
-        ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &tv);
-        ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &tv);
-        ldap_set_option(ld.get(), LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-
-        // Simple bind (RFC 4513 section 5.1): an empty name and password
-        // make it anonymous.  Asynchronous, so that our own limit bounds
-        // the wait for the BindResponse.  TODO(#3): StartTLS and SASL binds.
-        berval cred{};
-        cred.bv_val = const_cast<char*>(m_config.bind_password.c_str());
-        cred.bv_len = m_config.bind_password.size();
-        int msgid = -1;
-        rc = ldap_sasl_bind(ld.get(), m_config.bind_dn.c_str(), LDAP_SASL_SIMPLE, &cred,
-                            nullptr, nullptr, &msgid);
+        LdapPtr ld;
+        int rc = open_session(uri, ld);
         if (rc == LDAP_SUCCESS) {
-            LdapMessagePtr answer;
-            rc = wait_result(ld.get(), msgid, m_config.timeout_ms, answer);
-        }
-        if (rc == LDAP_TIMEOUT) {
-            timed_out = true;
-            failures += (failures.empty() ? "" : "; ") + uri + ": no answer to bind within " +
-                        std::to_string(m_config.timeout_ms) + " ms";
-            continue;
+            rc = bind(ld.get());
         }
         if (rc == LDAP_SUCCESS) {
             m_ld = std::move(ld);
@@ -277,18 +252,154 @@ Status LdapDirectory::connect_locked()
             return {};
         }
         if (rc == LDAP_INVALID_CREDENTIALS || rc == LDAP_INAPPROPRIATE_AUTH ||
-            rc == LDAP_UNWILLING_TO_PERFORM) {
+            rc == LDAP_UNWILLING_TO_PERFORM || rc == LDAP_AUTH_METHOD_NOT_SUPPORTED ||
+            rc == LDAP_STRONG_AUTH_REQUIRED || rc == LDAP_CONFIDENTIALITY_REQUIRED) {
+            const std::string who = m_config.bind_method == BindMethod::sasl_external
+                                        ? std::string("SASL EXTERNAL")
+                                        : "\"" + m_config.bind_dn + "\"";
             return make_error(Errc::config,
-                              uri + ": bind as \"" + m_config.bind_dn + "\" refused: " +
-                                  ldap_err2string(rc),
+                              uri + ": bind as " + who + " refused: " + ldap_err2string(rc),
                               static_cast<unsigned long>(rc));
         }
-        failures += (failures.empty() ? "" : "; ") + uri + ": " + ldap_err2string(rc);
+        std::string why = ldap_err2string(rc);
+        if (rc == LDAP_TIMEOUT) {
+            timed_out = true;
+            why = "no answer to bind within " + std::to_string(m_config.timeout_ms) + " ms";
+        } else if (rc == LDAP_CONNECT_ERROR && m_tls_failed) {
+            why = "TLS refused or failed";
+        }
+        failures += (failures.empty() ? "" : "; ") + uri + ": " + why;
     }
     if (timed_out) {
         quiet_locked(failures);
     }
     return make_error(Errc::directory_unavailable, failures);
+}
+
+// open_session makes a session for uri with our options and, on an
+// ldap:// URI, StartTLS as configured.  Returns an LDAP result code.
+int LdapDirectory::open_session(const std::string& uri, LdapPtr& out)
+{
+    m_tls_failed = false;
+    LDAP* raw = nullptr;
+    int rc = ldap_initialize(&raw, uri.c_str());
+    LdapPtr ld(raw);
+    if (rc != LDAP_SUCCESS || !ld) {
+        return rc != LDAP_SUCCESS ? rc : LDAP_NO_MEMORY;
+    }
+
+    // LDAPv3 (RFC 4511), bounded connect and synchronous calls, and no
+    // referral chasing unless asked: a referral (RFC 4511 section 4.1.10)
+    // could lead to a server we did not choose.
+    const timeval tv = to_timeval(m_config.timeout_ms);
+    const int version = LDAP_VERSION3;
+    ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
+    ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &tv);
+    ldap_set_option(ld.get(), LDAP_OPT_REFERRALS,
+                    m_config.referrals ? LDAP_OPT_ON : LDAP_OPT_OFF);
+
+    // TLS (ldaps:// or StartTLS): the server's certificate must verify
+    // against the configured CA file, or the system's, and match the host
+    // of the URI (RFC 4513 section 3.1.3); the settings take effect in a
+    // new TLS context of this session.
+    const bool tls_uri = ldap_is_ldaps_url(uri.c_str()) != 0;
+    const bool plain_uri = !tls_uri && ldap_is_ldapi_url(uri.c_str()) == 0;
+    if (tls_uri || (plain_uri && m_config.starttls != StartTls::no)) {
+        const int demand = LDAP_OPT_X_TLS_DEMAND;
+        ldap_set_option(ld.get(), LDAP_OPT_X_TLS_REQUIRE_CERT, &demand);
+        if (!m_config.tls_cacert.empty()) {
+            ldap_set_option(ld.get(), LDAP_OPT_X_TLS_CACERTFILE, m_config.tls_cacert.c_str());
+        }
+        const int is_server = 0;
+        rc = ldap_set_option(ld.get(), LDAP_OPT_X_TLS_NEWCTX, &is_server);
+        if (rc != LDAP_OPT_SUCCESS) {
+            m_tls_failed = true;
+            return LDAP_CONNECT_ERROR;
+        }
+    }
+    if (plain_uri && m_config.starttls != StartTls::no) {
+        rc = start_tls(ld.get());
+        if (rc != LDAP_SUCCESS && m_config.starttls == StartTls::demand) {
+            m_tls_failed = rc != LDAP_TIMEOUT && rc != LDAP_SERVER_DOWN;
+            return rc == LDAP_TIMEOUT || rc == LDAP_SERVER_DOWN ? rc : LDAP_CONNECT_ERROR;
+        }
+        if (rc != LDAP_SUCCESS) {
+            // "yes": the server declined or the handshake failed; a
+            // session after a failed handshake is unusable, so start a
+            // clear one (RFC 4513 section 3.1.1 leaves this to local
+            // policy).
+            if (rc == LDAP_TIMEOUT || rc == LDAP_SERVER_DOWN) {
+                return rc;
+            }
+            raw = nullptr;
+            rc = ldap_initialize(&raw, uri.c_str());
+            ld.reset(raw);
+            if (rc != LDAP_SUCCESS || !ld) {
+                return rc != LDAP_SUCCESS ? rc : LDAP_NO_MEMORY;
+            }
+            ldap_set_option(ld.get(), LDAP_OPT_PROTOCOL_VERSION, &version);
+            ldap_set_option(ld.get(), LDAP_OPT_NETWORK_TIMEOUT, &tv);
+            ldap_set_option(ld.get(), LDAP_OPT_TIMEOUT, &tv);
+            ldap_set_option(ld.get(), LDAP_OPT_REFERRALS,
+                            m_config.referrals ? LDAP_OPT_ON : LDAP_OPT_OFF);
+        }
+    }
+    out = std::move(ld);
+    return LDAP_SUCCESS;
+}
+
+// start_tls sends the StartTLS extended request (RFC 4511 section 4.14.1)
+// and, once the server agrees, runs the TLS handshake (libldap bounds it by
+// the network timeout).  The wait for the answer is ours, so a silent
+// server cannot hold us.
+int LdapDirectory::start_tls(LDAP* ld)
+{
+    int msgid = -1;
+    int rc = ldap_extended_operation(ld, LDAP_EXOP_START_TLS, nullptr, nullptr, nullptr,
+                                     &msgid);
+    if (rc != LDAP_SUCCESS) {
+        return rc;
+    }
+    LdapMessagePtr answer;
+    rc = wait_result(ld, msgid, m_config.timeout_ms, answer);
+    if (rc != LDAP_SUCCESS) {
+        return rc;
+    }
+    return ldap_install_tls(ld);
+}
+
+// bind authenticates the session (RFC 4513) and waits for the
+// BindResponse at most timeout_ms.  Anonymous is a simple bind with empty
+// name and password (section 5.1.1); simple carries bind_dn and the
+// password (section 5.1.3), which libldap refuses to send empty; SASL
+// EXTERNAL (section 5.2.1.8) sends no credentials and asks for no
+// authorization identity other than the one the transport proves (the
+// peer's uid on ldapi://, a client certificate under TLS), so it is a
+// single round trip like the others.
+int LdapDirectory::bind(LDAP* ld)
+{
+    int msgid = -1;
+    int rc = LDAP_SUCCESS;
+    if (m_config.bind_method == BindMethod::sasl_external) {
+        berval none{};
+        none.bv_val = const_cast<char*>("");
+        rc = ldap_sasl_bind(ld, nullptr, "EXTERNAL", &none, nullptr, nullptr, &msgid);
+    } else {
+        const bool simple = m_config.bind_method == BindMethod::simple;
+        const std::string& dn = simple ? m_config.bind_dn : std::string();
+        berval cred{};
+        if (simple) {
+            cred.bv_val = const_cast<char*>(m_config.bind_password.c_str());
+            cred.bv_len = m_config.bind_password.size();
+        }
+        rc = ldap_sasl_bind(ld, dn.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr, nullptr, &msgid);
+    }
+    if (rc != LDAP_SUCCESS) {
+        return rc;
+    }
+    LdapMessagePtr answer;
+    return wait_result(ld, msgid, m_config.timeout_ms, answer);
 }
 
 // quiet_locked starts a quiet period of timeout_ms after a server let us
@@ -890,6 +1001,15 @@ Result<std::unique_ptr<Directory>> Directory::open(const DirectoryConfig& config
     }
     if (config.timeout_ms <= 0 || config.max_path_length < 1) {
         return make_error(Errc::config, "ldap: timeout and path length must be positive");
+    }
+    if (config.bind_method == BindMethod::simple &&
+        (config.bind_dn.empty() || config.bind_password.empty())) {
+        // RFC 4513 section 5.1.2: a name without a password is an
+        // "unauthenticated" bind, which would pass for a real one.
+        return make_error(Errc::config, "ldap: a simple bind needs a DN and a password");
+    }
+    if (config.bind_method != BindMethod::simple && !config.bind_dn.empty()) {
+        return make_error(Errc::config, "ldap: bind DN given, but the bind method is not simple");
     }
     if (config.cache_ttl_s < 0 || config.cache_negative_ttl_s < 0 ||
         config.cache_max_stale_s < 0) {

@@ -6,6 +6,17 @@
 #   slapd_load DIR LDIF...        ldapadd each file as the root DN
 #   slapd_stop DIR                stop the server and wait until it has gone
 #
+# Optional, set before slapd_start (issue #3):
+#   SLAPD_LDAPI=1          also listen on ldapi:// at DIR/ldapi; exports
+#                          SLAPD_LDAPI_URI (path percent-encoded)
+#   SLAPD_LDAPS_PORT=N     also listen on ldaps://127.0.0.1:N/; exports
+#                          SLAPD_LDAPS_URI (needs the TLS files below)
+#   SLAPD_TLS_CERT, SLAPD_TLS_KEY, SLAPD_TLS_CA
+#                          server certificate, key and CA file (PEM), for
+#                          StartTLS and ldaps://
+#   SLAPD_ACCESS           the database's access line(s) instead of
+#                          "access to * by * read"
+#
 # The server uses a slapd.conf of its own (schemas core, cosine,
 # inetorgperson, then each file of SLAPD_EXTRA_SCHEMAS, a space-separated
 # list of absolute paths; one mdb database; anonymous read of everything),
@@ -36,6 +47,7 @@ slapd_start() {
     fi
     local dir=$1 port=$2 suffix=$3
     local uri="ldap://127.0.0.1:$port/"
+    local listen=$uri
 
     if [ ! -x "$SLAPD_BIN" ]; then
         slapd__err "$SLAPD_BIN not found or not executable"
@@ -51,6 +63,15 @@ slapd_start() {
     fi
     mkdir -p "$dir/db" || { slapd__err "cannot create $dir/db"; return 1; }
     dir=$(cd "$dir" && pwd)
+    local ldapi_uri="" ldaps_uri=""
+    if [ "${SLAPD_LDAPI:-}" = 1 ]; then
+        ldapi_uri="ldapi://$(printf %s "$dir/ldapi" | sed 's|/|%2F|g')"
+        listen="$listen $ldapi_uri"
+    fi
+    if [ -n "${SLAPD_LDAPS_PORT:-}" ]; then
+        ldaps_uri="ldaps://127.0.0.1:$SLAPD_LDAPS_PORT/"
+        listen="$listen $ldaps_uri"
+    fi
 
     # A port that answers already belongs to someone else: refuse rather
     # than test against a stranger's server.
@@ -74,6 +95,11 @@ slapd_start() {
         echo "modulepath $SLAPD_MODULE_DIR"
         echo "moduleload back_mdb"
         echo "loglevel none"
+        if [ -n "${SLAPD_TLS_CERT:-}" ]; then
+            echo "TLSCertificateFile $SLAPD_TLS_CERT"
+            echo "TLSCertificateKeyFile $SLAPD_TLS_KEY"
+            [ -n "${SLAPD_TLS_CA:-}" ] && echo "TLSCACertificateFile $SLAPD_TLS_CA"
+        fi
         echo "database mdb"
         echo "maxsize 104857600"
         echo "suffix \"$suffix\""
@@ -82,7 +108,7 @@ slapd_start() {
         echo "directory $dir/db"
         echo "index objectClass eq"
         echo "index mail eq"
-        echo "access to * by * read"
+        echo "${SLAPD_ACCESS:-access to * by * read}"
     } >"$dir/slapd.conf"
 
     if ! "$SLAPD_BIN" -Tt -u -f "$dir/slapd.conf" >"$dir/slaptest.log" 2>&1; then
@@ -91,8 +117,8 @@ slapd_start() {
         return 1
     fi
     rm -f "$dir/slapd.pid"
-    if ! "$SLAPD_BIN" -f "$dir/slapd.conf" -h "$uri" >"$dir/slapd.log" 2>&1; then
-        slapd__err "$SLAPD_BIN failed to start on $uri:"
+    if ! "$SLAPD_BIN" -f "$dir/slapd.conf" -h "$listen" >"$dir/slapd.log" 2>&1; then
+        slapd__err "$SLAPD_BIN failed to start on $listen:"
         cat "$dir/slapd.log" >&2
         return 1
     fi
@@ -105,6 +131,8 @@ slapd_start() {
             export SLAPD_URI=$uri
             export SLAPD_ROOTDN="cn=admin,$suffix"
             export SLAPD_ROOTPW=secret
+            [ -n "$ldapi_uri" ] && export SLAPD_LDAPI_URI=$ldapi_uri
+            [ -n "$ldaps_uri" ] && export SLAPD_LDAPS_URI=$ldaps_uri
             return 0
         fi
         sleep 0.1
