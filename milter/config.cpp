@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "ldap/directory.h"
+
 namespace x400::milter {
 
 namespace {
@@ -99,6 +101,21 @@ std::string hostname()
     {#k, def, doc, [](Config& c, const std::string& v) { return split_list(v, c.k); }, \
      [](const Config& c) { return join(c.k); }}
 
+// CHECKED_KEY is a string key whose value must pass check (a function
+// returning a Result); INT_KEY an integer key with bounds.
+#define CHECKED_KEY(k, def, doc, check) \
+    {#k, def, doc, \
+     [](Config& c, const std::string& v) { \
+         auto r = check(v); \
+         if (!r) return Status(r.error()); \
+         c.k = v; \
+         return Status{}; \
+     }, \
+     [](const Config& c) { return c.k; }}
+#define INT_KEY(k, def, lo, hi, doc) \
+    {#k, def, doc, [](Config& c, const std::string& v) { return parse_int(v, lo, hi, 10, c.k); }, \
+     [](const Config& c) { return std::to_string(c.k); }}
+
 // k_keys is the configuration: every key, its default and its meaning.
 const std::vector<Key>& keys()
 {
@@ -132,15 +149,40 @@ const std::vector<Key>& keys()
         STR_KEY(ldap_base, "", "search base for user entries"),
         STR_KEY(ldap_user_filter, "(mail=%s)",
                 "filter for a user's entry; %s is the RFC 4515-escaped address"),
-        // TODO(#3): a password file for the simple bind, SASL EXTERNAL and
-        // StartTLS come with the directory issue; until then binds are
-        // anonymous unless the server accepts the DN without a password.
-        STR_KEY(ldap_bind_dn, "", "DN for a simple bind; empty: anonymous"),
-        {"ldap_timeout", "5000", "LDAP connect and search time limit, milliseconds",
+        // The LDAP client (issue #3): binds of RFC 4513, StartTLS, cache and
+        // CRL policies; ldap/directory.h says what each value does.
+        CHECKED_KEY(ldap_bind_method, "anonymous", "anonymous, simple or sasl-external",
+                    ldap::bind_method_from),
+        STR_KEY(ldap_bind_dn, "", "DN for ldap_bind_method = simple"),
+        STR_KEY(ldap_bind_password_file, "",
+                "file holding the simple bind password, read at start (mode 600)"),
+        CHECKED_KEY(ldap_starttls, "no",
+                    "StartTLS on ldap:// URIs: no, yes (if offered) or demand",
+                    ldap::starttls_from),
+        STR_KEY(ldap_tls_cacert, "",
+                "PEM CA file for the server's TLS certificate; empty: the system's"),
+        {"ldap_referrals", "no", "follow LDAP referrals (yes or no)",
+         [](Config& c, const std::string& v) { return parse_bool(v, c.ldap_referrals); },
+         [](const Config& c) { return std::string(c.ldap_referrals ? "yes" : "no"); }},
+        {"ldap_timeout", "5000",
+         "LDAP time limit, milliseconds, for each of connect, bind and search",
          [](Config& c, const std::string& v) {
              return parse_int(v, 100, 60000, 10, c.ldap_timeout_ms);
          },
          [](const Config& c) { return std::to_string(c.ldap_timeout_ms); }},
+        INT_KEY(ldap_cache_ttl, "300", 0, 86400,
+                "seconds a found certificate or CA entry is reused; 0: no cache"),
+        INT_KEY(ldap_cache_negative_ttl, "60", 0, 86400,
+                "seconds a 'no certificate' or 'untrusted' answer is reused"),
+        INT_KEY(ldap_cache_max_stale, "900", 0, 604800,
+                "seconds a found certificate may serve while the directory is down"),
+        INT_KEY(ldap_cache_max_entries, "10000", 1, 10000000,
+                "entries per cache (results, CA entries); least recently used go first"),
+        CHECKED_KEY(ldap_stale_crl, "tempfail",
+                    "CRL past its nextUpdate: fail, tempfail or accept-with-warning",
+                    ldap::stale_crl_policy_from),
+        CHECKED_KEY(ldap_missing_crl, "fail", "CA without a CRL: fail or accept-with-warning",
+                    ldap::missing_crl_policy_from),
         STR_KEY(trust_anchors, "/etc/x400sec/trust-anchors.pem",
                 "PEM file of the CA certificates this domain trusts"),
         {"confidentiality", "off",
@@ -207,6 +249,8 @@ const std::vector<Key>& keys()
 
 #undef STR_KEY
 #undef LIST_KEY
+#undef CHECKED_KEY
+#undef INT_KEY
 
 std::string trim(const std::string& s)
 {
@@ -234,6 +278,16 @@ Status check_config(const Config& c)
         c.ldap_user_filter.find("%s") == std::string::npos) {
         return make_error(Errc::config, "ldap_user_filter: '" + c.ldap_user_filter +
                                             "' is not a parenthesised filter with %s");
+    }
+    if (c.ldap_bind_method == "simple" &&
+        (c.ldap_bind_dn.empty() || c.ldap_bind_password_file.empty())) {
+        return make_error(Errc::config, "ldap_bind_method = simple needs ldap_bind_dn and "
+                                        "ldap_bind_password_file");
+    }
+    if (c.ldap_bind_method != "simple" &&
+        (!c.ldap_bind_dn.empty() || !c.ldap_bind_password_file.empty())) {
+        return make_error(Errc::config, "ldap_bind_dn and ldap_bind_password_file need "
+                                        "ldap_bind_method = simple");
     }
     for (char ch : c.authserv_id) {
         if (ch == ';' || ch == ' ' || ch == '\t' || ch == '"' || ch < 33 || ch > 126) {

@@ -29,8 +29,19 @@ struct Config {
     std::vector<std::string> ldap_uri;
     std::string ldap_base;
     std::string ldap_user_filter;
+    std::string ldap_bind_method = "anonymous";  // anonymous, simple, sasl-external
     std::string ldap_bind_dn;
+    std::string ldap_bind_password_file;
+    std::string ldap_starttls = "no";            // no, yes, demand
+    std::string ldap_tls_cacert;
+    bool ldap_referrals = false;
     int ldap_timeout_ms = 5000;
+    int ldap_cache_ttl = 300;                    // seconds; 0: no cache
+    int ldap_cache_negative_ttl = 60;
+    int ldap_cache_max_stale = 900;
+    int ldap_cache_max_entries = 10000;
+    std::string ldap_stale_crl = "tempfail";     // fail, tempfail, accept-with-warning
+    std::string ldap_missing_crl = "fail";       // fail, accept-with-warning
     std::string trust_anchors;
     bool confidentiality = false;
     bool sign_for_any = false;  // false: only for authenticated submitters

@@ -31,14 +31,33 @@ void usage()
                  "  -p       print the effective configuration and exit\n");
 }
 
-ldap::DirectoryConfig directory_config(const milter::Config& c)
+// directory_config turns the milter's keys into the directory's settings,
+// reading the bind password file now, while the milter may still read it.
+Result<ldap::DirectoryConfig> directory_config(const milter::Config& c)
 {
     ldap::DirectoryConfig d;
     d.uris = c.ldap_uri;
     d.base = c.ldap_base;
     d.user_filter = c.ldap_user_filter;
+    d.bind_method = *ldap::bind_method_from(c.ldap_bind_method);
     d.bind_dn = c.ldap_bind_dn;
+    if (!c.ldap_bind_password_file.empty()) {
+        auto pw = ldap::read_password_file(c.ldap_bind_password_file);
+        if (!pw) {
+            return pw.error();
+        }
+        d.bind_password = std::move(*pw);
+    }
+    d.starttls = *ldap::starttls_from(c.ldap_starttls);
+    d.tls_cacert = c.ldap_tls_cacert;
+    d.referrals = c.ldap_referrals;
     d.timeout_ms = c.ldap_timeout_ms;
+    d.cache_ttl_s = c.ldap_cache_ttl;
+    d.cache_negative_ttl_s = c.ldap_cache_negative_ttl;
+    d.cache_max_stale_s = c.ldap_cache_max_stale;
+    d.cache_max_entries = static_cast<std::size_t>(c.ldap_cache_max_entries);
+    d.stale_crl = *ldap::stale_crl_policy_from(c.ldap_stale_crl);
+    d.missing_crl = *ldap::missing_crl_policy_from(c.ldap_missing_crl);
     d.trust_anchors_file = c.trust_anchors;
     return d;
 }
@@ -69,7 +88,12 @@ int main(int argc, char** argv)
         std::fputs(milter::print_config(**config).c_str(), stdout);
         return 0;
     }
-    auto directory = ldap::Directory::open(directory_config(**config));
+    auto dconfig = directory_config(**config);
+    if (!dconfig) {
+        std::fprintf(stderr, "x400sec-milter: directory: %s\n", dconfig.error().text().c_str());
+        return 1;
+    }
+    auto directory = ldap::Directory::open(*dconfig);
     if (!directory) {
         std::fprintf(stderr, "x400sec-milter: directory: %s\n",
                      directory.error().text().c_str());
