@@ -74,6 +74,32 @@ struct DirectoryConfig {
     MissingCrlPolicy missing_crl = MissingCrlPolicy::fail; // ldap_missing_crl
 };
 
+// PathStep is one certificate that path discovery looked at, for
+// `x400sec path`: its names, the directory entry it came from, the step it
+// would certify (an index into PathTrace::steps, -1 for the end-entity)
+// and what became of it.
+struct PathStep {
+    std::string subject;   // RFC 4514
+    std::string issuer;
+    std::string serial;    // hex
+    std::string source;    // DN of the entry it came from, or "(trust anchor)"
+    int certifies = -1;
+    std::string note;      // "on the path", or why it was not followed
+};
+
+// PathTrace records a discovery: every step considered and, per candidate
+// path handed to OpenSSL, its step indices (end-entity first) and verdict
+// ("valid" or the reason for refusal).
+struct PathTrace {
+    struct Attempt {
+        std::vector<int> steps;
+        std::string verdict;
+    };
+    std::vector<PathStep> steps;
+    std::vector<Attempt> attempts;
+    std::string end_entity_source;  // set by the caller: where the certificate came from
+};
+
 // PathOptions are the initial inputs of RFC 5280 section 6.1.1 that a
 // caller may set, and what else one validation should check.  The
 // defaults are those of validate(): any policy, no explicit policy, policy
@@ -86,6 +112,7 @@ struct PathOptions {
     bool inhibit_any_policy = false;             // initial-any-policy-inhibit
     bool check_revocation = true;                // CRLs from the directory
     std::optional<std::time_t> at_time;          // none: now
+    PathTrace* trace = nullptr;                  // if set, filled with the discovery
 };
 
 // CacheStats counts one cache's work: fresh positive and negative hits,
@@ -144,6 +171,12 @@ public:
     // with Errc::internal.
     virtual Result<ValidatedCertificate> validate_path(X509* certificate,
                                                        const PathOptions& options);
+
+    // trace_certificate is certificate_for without the cache, recording
+    // the discovery in trace (the user entry's DN as the end-entity's
+    // source).  The base version refuses with Errc::internal.
+    virtual Result<ValidatedCertificate> trace_certificate(std::string_view mail,
+                                                           KeyScope scope, PathTrace& trace);
 
     // stats returns the cache figures so far; all zero for a directory
     // without a cache.

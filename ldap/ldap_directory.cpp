@@ -45,6 +45,10 @@ constexpr int k_max_entries = 64;
 using Values = std::vector<Bytes>;
 using Attributes = std::map<std::string, Values>;
 
+// k_dn_key holds the entry's DN in Attributes; no attribute type has this
+// name (RFC 4512 section 2.5: types start with a letter).
+constexpr const char* k_dn_key = ":dn";
+
 std::string lower(std::string_view s)
 {
     std::string out(s);
@@ -112,6 +116,38 @@ bool has_purpose(X509* cert, const char* oid)
     return false;
 }
 
+// add_step appends cert to a trace and returns its index; -1 without one.
+int add_step(PathTrace* trace, X509* cert, std::string source, int certifies)
+{
+    if (trace == nullptr) {
+        return -1;
+    }
+    PathStep step;
+    step.subject = name_text(X509_get_subject_name(cert));
+    step.issuer = name_text(X509_get_issuer_name(cert));
+    const BIGNUM* serial_bn = nullptr;
+    BignumPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr));
+    serial_bn = bn.get();
+    if (serial_bn != nullptr) {
+        char* hex = BN_bn2hex(serial_bn);
+        if (hex != nullptr) {
+            step.serial = hex;
+            OPENSSL_free(hex);
+        }
+    }
+    step.source = std::move(source);
+    step.certifies = certifies;
+    trace->steps.push_back(std::move(step));
+    return static_cast<int>(trace->steps.size()) - 1;
+}
+
+void note_step(PathTrace* trace, int index, std::string note)
+{
+    if (trace != nullptr && index >= 0) {
+        trace->steps[static_cast<std::size_t>(index)].note = std::move(note);
+    }
+}
+
 // EntryMaterial is what a CA entry holds for path discovery: the
 // certificates whose subject is the entry's CA (cACertificate, both
 // halves of crossCertificatePair), its CRLs, and its other certificates
@@ -157,6 +193,7 @@ private:
         std::map<std::string, std::vector<X509CrlPtr>> crls;
         std::map<std::string, std::vector<X509Ptr>> signers;  // userCertificate
         std::vector<X509*> path;
+        std::vector<int> step_of;  // with a trace: each path element's step
         int attempts = 0;
         bool have_error = false;
         Error first_error;
@@ -179,7 +216,10 @@ private:
                                                                 const X509_NAME* name);
     Result<std::shared_ptr<EntryMaterial>> fetch_entry(const std::string& dn,
                                                        const X509_NAME* name, bool* absent);
-    Result<ValidatedCertificate> lookup(std::string_view mail, KeyScope scope);
+    Result<ValidatedCertificate> lookup(std::string_view mail, KeyScope scope,
+                                        PathTrace* trace);
+    Result<ValidatedCertificate> trace_certificate(std::string_view mail, KeyScope scope,
+                                                   PathTrace& trace) override;
     Result<bool> extend(Discovery& d, ValidatedCertificate* out);
     Result<bool> try_path(Discovery& d, ValidatedCertificate* out);
     Status collect_crls(Discovery& d, X509* anchor, std::vector<X509_CRL*>& crls,
@@ -489,6 +529,11 @@ Result<std::vector<Attributes>> LdapDirectory::search_locked(
     for (LDAPMessage* e = ldap_first_entry(m_ld.get(), res.get()); e != nullptr;
          e = ldap_next_entry(m_ld.get(), e)) {
         Attributes entry;
+        const LdapString dn(ldap_get_dn(m_ld.get(), e));
+        if (dn) {
+            const std::string_view text(dn.get());
+            entry[k_dn_key].emplace_back(text.begin(), text.end());
+        }
         BerElement* ber_raw = nullptr;
         LdapString a(ldap_first_attribute(m_ld.get(), e, &ber_raw));
         const BerElementPtr ber(ber_raw);
@@ -735,6 +780,19 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
     notes.missing_crl = m_config.missing_crl;
     install_notes(ctx.get(), &notes);
     const int ok = X509_verify_cert(ctx.get());
+    PathTrace::Attempt* attempt = nullptr;
+    if (options.trace != nullptr) {
+        PathTrace::Attempt a;
+        a.steps = d.step_of;
+        X509* anchor = anchor_for(d.path.back());
+        if (anchor != nullptr) {
+            a.steps.push_back(add_step(options.trace, anchor, "(trust anchor)",
+                                       d.step_of.empty() ? -1 : d.step_of.back()));
+        }
+        options.trace->attempts.push_back(std::move(a));
+        attempt = &options.trace->attempts.back();
+        attempt->verdict = "valid";
+    }
     if (ok == 1) {
         X509StackPtr chain(X509_STORE_CTX_get1_chain(ctx.get()));
         out->certificate = up_ref(d.path[0]);
@@ -746,6 +804,9 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
         return true;
     }
     Error e = path_error(ctx.get(), m_config.stale_crl);
+    if (attempt != nullptr) {
+        attempt->verdict = e.detail;
+    }
     if (!d.have_error) {
         d.have_error = true;
         d.first_error = std::move(e);
@@ -772,22 +833,43 @@ Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
     // an intermediate like any other, whose issuer has the same name.
     const bool self_signed = self_issued(top) && X509_check_issued(top, top) == X509_V_OK;
     if (self_signed || d.path.size() > static_cast<std::size_t>(m_config.max_path_length)) {
+        if (d.options->trace != nullptr && d.step_of.size() > 1) {
+            if (!self_signed) {
+                note_step(d.options->trace, d.step_of.back(), "path length limit reached here");
+            } else if (anchor_for(top) == nullptr) {
+                note_step(d.options->trace, d.step_of.back(),
+                          "self-signed but not a trust anchor (a dead end)");
+            }
+        }
         return false;
     }
     auto issuers = issuers_named(d, X509_get_issuer_name(top));
     if (!issuers) {
         return issuers.error();
     }
+    PathTrace* trace = d.options->trace;
+    const std::string source = name_text(X509_get_issuer_name(top));
     for (const X509Ptr& c : **issuers) {
         if (d.attempts >= k_max_attempts) {
             break;
         }
-        if (contains(d.path, c.get()) || X509_check_issued(c.get(), top) != X509_V_OK) {
+        const int step = add_step(trace, c.get(), source, trace ? d.step_of.back() : -1);
+        if (contains(d.path, c.get())) {
+            note_step(trace, step, "already on the path (a loop)");
             continue;
         }
+        const int issued = X509_check_issued(c.get(), top);
+        if (issued != X509_V_OK) {
+            note_step(trace, step,
+                      std::string("not the issuer: ") + X509_verify_cert_error_string(issued));
+            continue;
+        }
+        note_step(trace, step, "followed");
         d.path.push_back(c.get());
+        d.step_of.push_back(step);
         auto r = extend(d, out);
         d.path.pop_back();
+        d.step_of.pop_back();
         if (!r || *r) {
             return r;
         }
@@ -824,6 +906,10 @@ Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
     Discovery d;
     d.options = &options;
     d.path.push_back(certificate);
+    if (options.trace != nullptr) {
+        d.step_of.push_back(
+            add_step(options.trace, certificate, options.trace->end_entity_source, -1));
+    }
     ValidatedCertificate out;
     auto found = extend(d, &out);
     if (!found) {
@@ -838,6 +924,7 @@ Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
     // certificate").
     if (!d.have_error) {
         d.path.resize(1);
+        d.step_of.resize(std::min<std::size_t>(d.step_of.size(), 1));
         auto r = try_path(d, &out);
         if (!r) {
             return r.error();
@@ -859,7 +946,7 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
                                                             KeyScope scope)
 {
     if (!m_results) {
-        return lookup(mail, scope);
+        return lookup(mail, scope, nullptr);
     }
     std::string key = lower(mail) + "\n" + scope_name(scope);
     if (auto hit = m_results->fresh(key)) {
@@ -869,7 +956,7 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
         }
         return r.error();
     }
-    auto r = lookup(mail, scope);
+    auto r = lookup(mail, scope, nullptr);
     if (r.ok()) {
         m_results->put(key,
                        std::make_shared<const Result<ValidatedCertificate>>(copy_validated(*r)),
@@ -888,8 +975,15 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
     return r;
 }
 
+Result<ValidatedCertificate> LdapDirectory::trace_certificate(std::string_view mail,
+                                                              KeyScope scope, PathTrace& trace)
+{
+    return lookup(mail, scope, &trace);
+}
+
 // lookup finds the address's entries and validates their certificates.
-Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeyScope scope)
+Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeyScope scope,
+                                                   PathTrace* trace)
 {
     const std::string shown(mail.substr(0, 100));
     if (mail.empty()) {
@@ -939,7 +1033,15 @@ Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeySco
                                   "<" + shown + ">: certificate in the entry is not for this address");
                 continue;
             }
-            auto r = validate(cert.get(), scope);
+            PathOptions options;
+            options.scope = scope;
+            options.trace = trace;
+            if (trace != nullptr) {
+                const Values& dn = entry[k_dn_key];
+                trace->end_entity_source =
+                    dn.empty() ? std::string() : std::string(dn[0].begin(), dn[0].end());
+            }
+            auto r = validate_path(cert.get(), options);
             if (r.ok() || r.error().code != Errc::untrusted) {
                 return r;
             }

@@ -182,6 +182,12 @@ Result<ValidatedCertificate> Directory::validate_path(X509* certificate,
     return make_error(Errc::internal, "this directory cannot validate with path options");
 }
 
+Result<ValidatedCertificate> Directory::trace_certificate(std::string_view, KeyScope,
+                                                          PathTrace&)
+{
+    return make_error(Errc::internal, "this directory cannot trace paths");
+}
+
 Result<StaleCrlPolicy> stale_crl_policy_from(std::string_view text)
 {
     if (text == "fail") {

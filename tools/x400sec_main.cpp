@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "tools/inspect.h"
+#include "tools/path_cmd.h"
 #include "tools/pki_create.h"
 #include "tools/pki_ldif.h"
 #include "tools/state_cmd.h"
@@ -43,6 +44,7 @@ constexpr Command k_state_commands[] = {
 // The top level.
 constexpr Command k_commands[] = {
     {"inspect", inspect_main, "print the fields of message-tokens"},
+    {"path", path_main, "show the certification path the directory gives an address"},
     {"pki", run_pki, "build a test PKI and its LDAP directory entries"},
     {"state", run_state, "sequence numbers and replay windows of the milter"},
 };

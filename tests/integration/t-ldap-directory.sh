@@ -322,4 +322,38 @@ export X400_SLAPD_START="bash $W/start.sh"
 "$LIVE" --log_level="${X400_LOG_LEVEL:-test_suite}" --report_level=short
 rc=$?
 [ $rc -eq 0 ] || fail "ldap_live_test failed (exit $rc)"
+
+# x400sec path (issue #3, item 7): the path through the cross-certificate
+# with each step's entry, a refusal with its reason, and the Graphviz form.
+X400SEC=$X400_BUILD/tools/x400sec
+pathcmd() {
+    "$X400SEC" path "$@" --uri "$SLAPD_URI" --base dc=example --timeout 3000
+}
+pathcmd alice@a.example --anchors "$P/ca-b.pem" --dot "$W/alice.dot" >"$W/path-alice.out" \
+    || { cat "$W/path-alice.out" >&2; fail "x400sec path alice failed"; }
+for want in "result: valid, path of 3" "from uid=alice,dc=a,dc=example" \
+    "CN=CA,DC=a,DC=example (issued by CN=CA,DC=b,DC=example) serial 02 from CN=CA,DC=a,DC=example" \
+    "from (trust anchor)"; do
+    grep -qF "$want" "$W/path-alice.out" || {
+        cat "$W/path-alice.out" >&2
+        fail "x400sec path alice: output lacks '$want'"
+    }
+done
+grep -q "digraph path" "$W/alice.dot" && grep -q "style=bold" "$W/alice.dot" \
+    || fail "x400sec path --dot wrote no graph"
+if command -v dot >/dev/null; then
+    dot -Tsvg "$W/alice.dot" >/dev/null || fail "Graphviz refused the --dot output"
+fi
+pathcmd revoked@a.example --anchors "$P/ca-a.pem" >"$W/path-revoked.out"
+[ $? -eq 1 ] || fail "x400sec path revoked: want exit 1"
+grep -q "refused: .*certificate revoked" "$W/path-revoked.out" || {
+    cat "$W/path-revoked.out" >&2
+    fail "x400sec path revoked: no reason given"
+}
+pathcmd alice@a.example --anchors "$P/ca-other.pem" >"$W/path-loop.out"
+[ $? -eq 1 ] || fail "x400sec path with an unreachable anchor: want exit 1"
+grep -q "already on the path (a loop)" "$W/path-loop.out" || {
+    cat "$W/path-loop.out" >&2
+    fail "x400sec path: the cross-certificate loop is not shown"
+}
 echo "t-ldap-directory: pass"
