@@ -188,6 +188,30 @@ public:
 Result<StaleCrlPolicy> stale_crl_policy_from(std::string_view text);
 Result<MissingCrlPolicy> missing_crl_policy_from(std::string_view text);
 
+// Publication is what one `x400sec publish` writes into one existing
+// entry: DER values per attribute (RFC 4523 sections 4.1-4.5, all sent
+// with ;binary as RFC 4522 requires).  Without replace the values are
+// added beside those present; with it they replace every value of each
+// attribute given.
+struct Publication {
+    std::string entry_dn;
+    std::vector<Bytes> user_certificates;  // userCertificate, on pkiUser
+    std::vector<Bytes> ca_certificates;    // cACertificate, on pkiCA
+    std::vector<Bytes> cross_pairs;        // crossCertificatePair, on pkiCA
+    std::vector<Bytes> crls;               // certificateRevocationList, on pkiCA
+    std::vector<Bytes> arls;               // authorityRevocationList, on pkiCA
+    bool replace = false;
+};
+
+// publish binds as config says (trust anchors and cache are not used) and
+// writes p with one LDAP modify (RFC 4511 section 4.6), adding the
+// auxiliary class pkiUser or pkiCA if the entry lacks it.  Every value is
+// decoded first.  Errors: decode (a value that is not what its attribute
+// holds), config (no such entry, nothing to publish, a refused bind, or a
+// refused modify such as insufficient access or a value already present,
+// with the server's text), directory_unavailable.
+Status publish(const DirectoryConfig& config, const Publication& p);
+
 // bind_method_from ("anonymous", "simple", "sasl-external") and
 // starttls_from ("no", "yes", "demand") read configuration values;
 // Errc::config otherwise.

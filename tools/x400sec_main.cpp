@@ -11,6 +11,7 @@
 #include "tools/path_cmd.h"
 #include "tools/pki_create.h"
 #include "tools/pki_ldif.h"
+#include "tools/publish_cmd.h"
 #include "tools/state_cmd.h"
 #include "tools/x400sec_cli.h"
 
@@ -46,6 +47,7 @@ constexpr Command k_commands[] = {
     {"inspect", inspect_main, "print the fields of message-tokens"},
     {"path", path_main, "show the certification path the directory gives an address"},
     {"pki", run_pki, "build a test PKI and its LDAP directory entries"},
+    {"publish", publish_main, "put certificates, cross pairs and CRLs into a directory entry"},
     {"state", run_state, "sequence numbers and replay windows of the milter"},
 };
 

@@ -356,4 +356,63 @@ grep -q "already on the path (a loop)" "$W/path-loop.out" || {
     cat "$W/path-loop.out" >&2
     fail "x400sec path: the cross-certificate loop is not shown"
 }
+# x400sec publish (issue #3, item 7): a user certificate into an entry that
+# has none, refused when already there, a new CRL that revokes it, and a
+# cross-certificate pair that makes carol reachable from CA A.
+cat >"$W/dave.ldif" <<EOF
+dn: uid=dave,dc=a,dc=example
+objectClass: inetOrgPerson
+uid: dave
+cn: dave
+sn: dave
+mail: dave@a.example
+EOF
+ldapadd -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -w "$SLAPD_ROOTPW" -f "$W/dave.ldif" \
+    >/dev/null || fail "cannot add dave's entry"
+SAN=dave@a.example newkey dave "/DC=example/DC=a/CN=dave"
+SAN=dave@a.example sign dave ca-a ua 16
+ossl x509 -req -in "$P/ca-c.csr" -CA "$P/ca-a.pem" -CAkey "$P/ca-a.key" -set_serial 3 \
+    -days 3650 -sha256 -extfile "$P/openssl.cnf" -extensions ca -out "$P/cross-c-by-a.pem"
+ossl x509 -in "$P/dave.pem" -outform DER -out "$P/dave.der"
+(umask 077 && printf '%s\n' "$SLAPD_ROOTPW" >"$W/root.secret")
+publish() {
+    "$X400SEC" publish --uri "$SLAPD_URI" --bind-dn "$SLAPD_ROOTDN" \
+        --password-file "$W/root.secret" "$@"
+}
+publish --entry uid=dave,dc=a,dc=example --user-cert "$P/dave.pem" >"$W/publish.out" 2>&1 \
+    || { cat "$W/publish.out" >&2; fail "x400sec publish of dave's certificate failed"; }
+pathcmd dave@a.example --anchors "$P/ca-a.pem" >"$W/path-dave.out" \
+    || { cat "$W/path-dave.out" >&2; fail "dave's published certificate does not validate"; }
+publish --entry uid=dave,dc=a,dc=example --user-cert "$P/dave.der" >"$W/publish.out" 2>&1
+[ $? -eq 1 ] && grep -q "already published" "$W/publish.out" || {
+    cat "$W/publish.out" >&2
+    fail "publishing the same certificate twice: want exit 1, already published"
+}
+publish --entry uid=dave,dc=a,dc=example --user-cert "$P/openssl.cnf" >"$W/publish.out" 2>&1
+[ $? -eq 1 ] && grep -q "not a certificate" "$W/publish.out" || {
+    cat "$W/publish.out" >&2
+    fail "publishing a non-certificate: want exit 1"
+}
+ossl ca -batch -name ca_expired -cert "$P/ca-a.pem" -keyfile "$P/ca-a.key" -revoke "$P/dave.pem"
+ossl ca -batch -name ca_expired -gencrl -crldays 30 -cert "$P/ca-a.pem" -keyfile "$P/ca-a.key" \
+    -out "$P/crl-a2.crl.pem"
+publish --entry cn=CA,dc=a,dc=example --replace --crl "$P/crl-a2.crl.pem" \
+    --arl "$P/crl-a2.crl.pem" >"$W/publish.out" 2>&1 \
+    || { cat "$W/publish.out" >&2; fail "x400sec publish --replace of CA A's CRL failed"; }
+pathcmd dave@a.example --anchors "$P/ca-a.pem" >"$W/path-dave.out"
+[ $? -eq 1 ] && grep -q "certificate revoked" "$W/path-dave.out" || {
+    cat "$W/path-dave.out" >&2
+    fail "dave is not refused after the new CRL was published"
+}
+pathcmd carol@c.example --anchors "$P/ca-a.pem" --missing-crl accept-with-warning \
+    >"$W/path-carol.out"
+[ $? -eq 1 ] || fail "carol reachable from CA A before the cross pair was published"
+publish --entry cn=CA,dc=c,dc=example --cross-pair "$P/cross-c-by-a.pem:-" >"$W/publish.out" \
+    2>&1 || { cat "$W/publish.out" >&2; fail "x400sec publish of a cross pair failed"; }
+pathcmd carol@c.example --anchors "$P/ca-a.pem" --missing-crl accept-with-warning \
+    >"$W/path-carol.out" && grep -q "result: valid, path of 3" "$W/path-carol.out" || {
+    cat "$W/path-carol.out" >&2
+    fail "carol not reachable through the published cross pair"
+}
+
 echo "t-ldap-directory: pass"
