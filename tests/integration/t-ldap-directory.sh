@@ -19,6 +19,7 @@ PORT=${X400_LDAP_PORT:-3891}
 DEAD_PORT=3898
 SILENT_PORT=3894
 GARBAGE_PORT=3895
+MUTE_PORT=3897
 EKU_UA=2.25.81980413949618585488992905734276048232.1
 EKU_MS=2.25.81980413949618585488992905734276048232.2
 LIVE=$X400_BUILD/tests/ldap_live_test
@@ -295,7 +296,8 @@ printf '. "%s" && slapd_stop "%s"\n' "$X400_SOURCE/tests/lib/slapd.sh" "$W/slapd
 printf '. "%s" && slapd_start "%s" %s dc=example\n' "$X400_SOURCE/tests/lib/slapd.sh" \
     "$W/slapd" "$PORT" >"$W/start.sh"
 # Two misbehaving servers (issue #3, item 6): one accepts connections and
-# never answers, one answers with random bytes.
+# never answers, one answers with random bytes, one accepts the bind and
+# then says nothing.
 start_fake() {
     local mode=$1 port=$2 i
     python3 "$X400_SOURCE/tests/lib/fake_ldap.py" "$mode" "$port" >"$W/fake-$mode.out" \
@@ -310,8 +312,10 @@ start_fake() {
 }
 start_fake silent "$SILENT_PORT"
 start_fake garbage "$GARBAGE_PORT"
+start_fake mute "$MUTE_PORT"
 export X400_LDAP_SILENT_URI=ldap://127.0.0.1:$SILENT_PORT/
 export X400_LDAP_GARBAGE_URI=ldap://127.0.0.1:$GARBAGE_PORT/
+export X400_LDAP_MUTE_URI=ldap://127.0.0.1:$MUTE_PORT/
 export X400_LDAP_URI=$SLAPD_URI
 export X400_LDAP_DEAD_URI=ldap://127.0.0.1:$DEAD_PORT/
 export X400_LDAP_BASE=dc=example

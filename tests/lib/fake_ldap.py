@@ -4,6 +4,8 @@
 #
 #   fake_ldap.py silent PORT    accepts connections, reads, never answers
 #   fake_ldap.py garbage PORT   answers every read with random bytes
+#   fake_ldap.py mute PORT      accepts the bind (RFC 4511 section 4.2.2,
+#                               resultCode success), then never answers
 #
 # Prints "ready" on standard output once it listens; runs until killed.
 import os
@@ -12,7 +14,19 @@ import sys
 import threading
 
 
+def bind_response(request):
+    """A BindResponse (success) for the BindRequest in request, whose
+    messageID is taken from its first bytes: SEQUENCE, length, INTEGER."""
+    i = 2 if request[1] < 0x80 else 2 + (request[1] & 0x7F)
+    if request[i] != 0x02:
+        return None
+    msgid = request[i:i + 2 + request[i + 1]]
+    body = msgid + bytes([0x61, 0x07, 0x0A, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00])
+    return bytes([0x30, len(body)]) + body
+
+
 def serve(conn, mode):
+    answered = False
     with conn:
         while True:
             try:
@@ -21,6 +35,11 @@ def serve(conn, mode):
                 return
             if not data:
                 return
+            if mode == "mute" and not answered:
+                answered = True
+                reply = bind_response(data)
+                if reply is not None:
+                    conn.sendall(reply)
             if mode == "garbage":
                 try:
                     conn.sendall(os.urandom(512))
@@ -29,8 +48,8 @@ def serve(conn, mode):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("silent", "garbage"):
-        sys.stderr.write("usage: fake_ldap.py silent|garbage PORT\n")
+    if len(sys.argv) != 3 or sys.argv[1] not in ("silent", "garbage", "mute"):
+        sys.stderr.write("usage: fake_ldap.py silent|garbage|mute PORT\n")
         return 2
     mode, port = sys.argv[1], int(sys.argv[2])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -11,6 +11,7 @@
 //   X400_SLAPD_START   shell command that starts it again, same data
 //   X400_LDAP_SILENT_URI   a listener that accepts and never answers
 //   X400_LDAP_GARBAGE_URI  a listener that answers with random bytes
+//   X400_LDAP_MUTE_URI     a listener that accepts the bind, then is silent
 #define BOOST_TEST_MODULE ldap_live
 #include <boost/test/unit_test.hpp>
 
@@ -445,6 +446,23 @@ BOOST_AUTO_TEST_CASE(silent_server_then_good_one)
     auto dir = open_with(c);
     auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+}
+
+// A server that accepts the bind and then ignores the search: the search
+// is bounded by timeout_ms (our wait, RFC 4511 section 4.5.1.5 timeLimit
+// being the server's, which this one ignores).
+BOOST_AUTO_TEST_CASE(server_silent_after_bind_fails_within_timeout)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_MUTE_URI")};
+    c.timeout_ms = 1000;
+    auto dir = open_with(c);
+    const auto start = std::chrono::steady_clock::now();
+    expect_error(dir->certificate_for("alice@a.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "search of");
+    const double took = seconds_since(start);
+    BOOST_TEST_MESSAGE("server silent after bind: failed after " << took << " s");
+    BOOST_TEST(took < 2.0, "got " << took << " s, want under timeout + 1 s");
 }
 
 // Random bytes for an answer are a broken server, not a crash and not a
