@@ -295,7 +295,7 @@ printf '. "%s" && slapd_stop "%s"\n' "$X400_SOURCE/tests/lib/slapd.sh" "$W/slapd
     >"$W/stop.sh"
 printf '. "%s" && slapd_start "%s" %s dc=example\n' "$X400_SOURCE/tests/lib/slapd.sh" \
     "$W/slapd" "$PORT" >"$W/start.sh"
-# Two misbehaving servers (issue #3, item 6): one accepts connections and
+# Three misbehaving servers (issue #3, item 6): one accepts connections and
 # never answers, one answers with random bytes, one accepts the bind and
 # then says nothing.
 start_fake() {
