@@ -345,9 +345,17 @@ Outcome Session::receive(std::int64_t now)
         local.push_back(orc);
     }
     ldap::Directory& dir = *m_shared.directory;
-    auto lookup = [&dir](const std::string& address) -> Result<EvpPkeyPtr> {
+    // A directory outage is logged once per event with its cause; each
+    // message's own line then only says "directory unavailable".
+    auto lookup = [&dir, this](const std::string& address) -> Result<EvpPkeyPtr> {
         auto cert = dir.certificate_for(address, KeyScope::user_agent);
-        if (!cert) return cert.error();
+        if (!cert) {
+            if (cert.error().code != Errc::directory_unavailable) return cert.error();
+            log_directory_outage(m_queue_id, "originator " + log_quote(address) + ": " +
+                                                 cert.error().text());
+            return make_error(Errc::directory_unavailable, "directory unavailable");
+        }
+        directory_outage_log().success();
         return EvpPkeyPtr(X509_get_pubkey(cert->certificate.get()));
     };
     auto replay = [this, now](const std::string& originator, core::RecipientOutcome& o) {
