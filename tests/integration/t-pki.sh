@@ -75,9 +75,11 @@ expect_status() {
 
 [ -x "$X400SEC" ] || { echo "FAIL: $X400SEC not built" >&2; exit 1; }
 
-# The key purposes, as core/scope.h spells them (the line after the name).
+# The key purposes, as core/scope.h spells them: the quoted OID after the
+# name, on the same line or the next (however the formatter wraps it).
 eku_oid() {
-    sed -n "/$1 =\$/{n;p}" "$X400_SOURCE/core/scope.h" | tr -d ' ";'
+    tr -d '\n' <"$X400_SOURCE/core/scope.h" |
+        grep -o "$1 *= *\"[0-9.]*\"" | grep -o '"[0-9.]*"' | tr -d '"'
 }
 EKU_UA=$(eku_oid k_oid_eku_user_agent)
 EKU_MS=$(eku_oid k_oid_eku_message_store)
