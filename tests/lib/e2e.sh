@@ -19,6 +19,12 @@
 . "$X400_SOURCE/tests/lib/mta.sh"
 . "$X400_SOURCE/tests/lib/slapd.sh"
 
+# A test stopped by a signal (CTest's time limit, ^C, timeout(1)) must still
+# run its EXIT trap, or slapd and Postfix outlive it and hold their ports.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap 'exit 129' HUP
+
 E2E_LDAP_PORT=${E2E_LDAP_PORT:-3890}
 E2E_PORT_A=${E2E_PORT_A:-2525}
 E2E_PORT_B=${E2E_PORT_B:-2526}
