@@ -245,6 +245,10 @@ Outcome Session::originate(std::int64_t now)
 
 // check_replay decides on one verified token: freshness of its time, then
 // the pair's window, which records the number unless it is a replay.
+// TODO(#4): if this milter dies after the record is committed and before
+// the MTA has its reply, the sender's retry is called a replay; closing
+// that needs a pending state confirmed after end of message.  t-crash
+// kills the originating milter only.
 void Session::check_replay(const std::string& originator, core::RecipientOutcome& o,
                            std::int64_t now)
 {
