@@ -85,19 +85,32 @@ Result<X509Ptr> load_certificate(const std::string& path)
     return cert;
 }
 
-Result<asn1::AlgorithmId> signature_algorithm(EVP_PKEY* key)
+namespace {
+
+// pss_sign_context sets up a digest-and-sign context for the profile's
+// RSA-PSS; *pctx is borrowed from the returned context.
+Result<EvpMdCtxPtr> pss_sign_context(EVP_PKEY* key, EVP_PKEY_CTX** pctx)
 {
     if (!is_rsa(key)) {
         return make_error(Errc::config, "only RSA keys are supported by this profile");
     }
-    // OpenSSL states the AlgorithmIdentifier of a configured signature
-    // context itself, PSS parameters included.
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX* pctx = nullptr;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key) != 1 ||
-        !set_pss(pctx)) {
+    if (!ctx || EVP_DigestSignInit(ctx.get(), pctx, EVP_sha256(), nullptr, key) != 1 ||
+        !set_pss(*pctx)) {
         return ossl_error(Errc::crypto, "cannot set up RSA-PSS signing");
     }
+    return ctx;
+}
+
+}  // namespace
+
+Result<asn1::AlgorithmId> signature_algorithm(EVP_PKEY* key)
+{
+    // OpenSSL states the AlgorithmIdentifier of a configured signature
+    // context itself, PSS parameters included.
+    EVP_PKEY_CTX* pctx = nullptr;
+    auto ctx = pss_sign_context(key, &pctx);
+    if (!ctx) return ctx.error();
     std::uint8_t buf[128];
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, buf, sizeof buf),
@@ -111,16 +124,10 @@ Result<asn1::AlgorithmId> signature_algorithm(EVP_PKEY* key)
 
 Result<Signer> Signer::create(EVP_PKEY* key)
 {
-    if (!is_rsa(key)) {
-        return make_error(Errc::config, "only RSA keys are supported by this profile");
-    }
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key) != 1 ||
-        !set_pss(pctx)) {
-        return ossl_error(Errc::crypto, "cannot set up RSA-PSS signing");
-    }
-    return Signer(std::move(ctx));
+    auto ctx = pss_sign_context(key, &pctx);
+    if (!ctx) return ctx.error();
+    return Signer(std::move(*ctx));
 }
 
 Status Signer::update(ByteView data)

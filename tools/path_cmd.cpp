@@ -9,6 +9,7 @@
 
 #include "core/scope.h"
 #include "ldap/directory.h"
+#include "tools/cli_directory.h"
 
 namespace x400::tools {
 
@@ -39,41 +40,14 @@ constexpr char k_usage[] =
 Result<ldap::DirectoryConfig> directory_from_options(const ParsedOptions& o)
 {
     ldap::DirectoryConfig c;
-    c.uris = o.all("--uri");
     c.base = o.get("--base");
     c.user_filter = o.get("--filter", "(mail=%s)");
     c.trust_anchors_file = o.get("--anchors");
     c.cache_ttl_s = 0;
-    if (c.uris.empty() || c.base.empty() || c.trust_anchors_file.empty()) {
+    if (!o.has("--uri") || c.base.empty() || c.trust_anchors_file.empty()) {
         return make_error(Errc::config, "--uri, --base and --anchors are required");
     }
-    if (o.has("--bind-dn") || o.has("--password-file")) {
-        c.bind_method = ldap::BindMethod::simple;
-        c.bind_dn = o.get("--bind-dn");
-        auto pw = ldap::read_password_file(o.get("--password-file"));
-        if (!pw) {
-            return pw.error();
-        }
-        c.bind_password = std::move(*pw);
-    }
-    if (o.has("--sasl-external")) {
-        c.bind_method = ldap::BindMethod::sasl_external;
-    }
-    if (o.has("--starttls")) {
-        auto s = ldap::starttls_from(o.get("--starttls"));
-        if (!s) {
-            return s.error();
-        }
-        c.starttls = *s;
-    }
-    c.tls_cacert = o.get("--tls-cacert");
-    if (o.has("--timeout")) {
-        auto t = parse_count("--timeout", o.get("--timeout"), 100, 60000);
-        if (!t) {
-            return t.error();
-        }
-        c.timeout_ms = static_cast<int>(*t);
-    }
+    X400_TRY(apply_connection_options(o, c));
     if (o.has("--stale-crl")) {
         auto p = ldap::stale_crl_policy_from(o.get("--stale-crl"));
         if (!p) {
