@@ -4,8 +4,9 @@
 #
 #   id name cert want revocation policies explicit inhibit-map inhibit-any
 #
-# want is "pass" or "fail" (the fixture has an "error" object for a path
-# that must not validate); revocation is 0 when the fixture turns CRL
+# want is "pass", or "fail:" and the fixture's error class (RevokedError,
+# InsufficientRevinfoError, StaleRevinfoError, PathValidationError) for a
+# path that must not validate; revocation is 0 when the fixture turns CRL
 # checking off; policies is a comma-separated list of OIDs or "-"; the
 # last three are 0 or 1.  The fixture's other_certs and crls lists are
 # deliberately dropped: the test finds them in the directory.
@@ -25,7 +26,7 @@ def main():
             case["id"],
             case["name"],
             case["cert"],
-            "fail" if "error" in case else "pass",
+            ("fail:" + case["error"].get("class", "?")) if "error" in case else "pass",
             "0" if case.get("revocation") is False else "1",
             ",".join(policies) if policies else "-",
             "1" if params.get("initial_explicit_policy") else "0",
