@@ -116,6 +116,22 @@ Outcome Session::end_of_message(std::int64_t now)
 
 namespace {
 
+// note_certificate logs what a policy let pass (a stale or missing CRL
+// accepted with a warning, an answer served from the cache while the
+// directory is down) and ends a directory outage only when the directory
+// itself answered.
+void note_certificate(const std::string& queue_id, const std::string& who,
+                      const ldap::ValidatedCertificate& v)
+{
+    bool from_cache_in_outage = false;
+    for (const auto& w : v.warnings) {
+        log_line(LogLevel::warning, queue_id, "directory", who + ": " + w);
+        from_cache_in_outage =
+            from_cache_in_outage || w.rfind("directory unavailable", 0) == 0;
+    }
+    if (!from_cache_in_outage) directory_outage_log().success();
+}
+
 Outcome refuse(Outcome::Action action, std::string status, std::string reply)
 {
     Outcome o;
@@ -188,7 +204,7 @@ Outcome Session::originate(std::int64_t now)
         sr.address = r;
         auto cert = m_shared.directory->certificate_for(r, KeyScope::user_agent);
         if (cert) {
-            directory_outage_log().success();
+            note_certificate(m_queue_id, "recipient " + log_quote(r), *cert);
             pubkeys.emplace_back(X509_get_pubkey(cert->certificate.get()));
             sr.public_key = pubkeys.back().get();
         } else {
@@ -359,7 +375,7 @@ Outcome Session::receive(std::int64_t now)
                                                  cert.error().text());
             return make_error(Errc::directory_unavailable, "directory unavailable");
         }
-        directory_outage_log().success();
+        note_certificate(m_queue_id, "originator " + log_quote(address), *cert);
         return EvpPkeyPtr(X509_get_pubkey(cert->certificate.get()));
     };
     auto replay = [this, now](const std::string& originator, core::RecipientOutcome& o) {
