@@ -549,6 +549,12 @@ Result<std::vector<Attributes>> LdapDirectory::search_locked(
     if (rc == LDAP_NO_SUCH_OBJECT) {
         return entries;
     }
+    if (rc == LDAP_REFERRAL && !m_config.referrals) {
+        // RFC 4511 section 4.1.10: the server does not hold the entry and
+        // names another that might.  Not chasing referrals, we take it as
+        // "no such entry here"; the session is sound, so it is kept.
+        return entries;
+    }
     if (rc == LDAP_FILTER_ERROR) {
         return make_error(Errc::config, "bad search filter \"" + filter + "\"",
                           static_cast<unsigned long>(rc));

@@ -282,6 +282,21 @@ EOF
 slapd_start "$W/slapd" "$PORT" dc=example || fail "cannot start slapd"
 slapd_load "$W/slapd" "$W/pki.ldif" || fail "cannot load the test PKI"
 
+# The entries of CA "other" live elsewhere: dc=other,dc=example is a
+# referral object (RFC 3296), so a search of its CA entry gets a referral
+# (RFC 4511 section 4.1.10), which with referrals off means "no entry here".
+cat >"$W/referral.ldif" <<EOF
+dn: dc=other,dc=example
+objectClass: referral
+objectClass: extensibleObject
+dc: other
+ref: ldap://127.0.0.1:$DEAD_PORT/dc=other,dc=example
+EOF
+ldapadd -M -x -H "$SLAPD_URI" -D "$SLAPD_ROOTDN" -w "$SLAPD_ROOTPW" -f "$W/referral.ldif" \
+    >/dev/null || fail "cannot add the referral object"
+ldapsearch -x -H "$SLAPD_URI" -b "cn=CA,dc=other,dc=example" -s base >/dev/null 2>&1
+[ $? -eq 10 ] || fail "slapd does not answer CA other's entry with a referral"
+
 # The server must hand back exactly what was stored (RFC 4522 section 4).
 ldapsearch -x -LLL -o ldif-wrap=no -H "$SLAPD_URI" -b "cn=CA,dc=b,dc=example" -s base -t \
     -T "$W" "(objectClass=*)" "crossCertificatePair;binary" >"$W/got.ldif" \

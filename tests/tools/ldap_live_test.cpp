@@ -204,6 +204,22 @@ BOOST_AUTO_TEST_CASE(user_of_unknown_ca_refused)
                  Errc::untrusted, "unable to get local issuer certificate");
 }
 
+// The stranger's CA entry sits under a referral object: with referrals
+// off the referral means "no entry here" (RFC 4511 section 4.1.10), not a
+// directory failure, and the session stays usable.
+BOOST_AUTO_TEST_CASE(referral_is_no_entry)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.cache_ttl_s = 0;
+    auto dir = open_with(c);
+    for (int i = 0; i < 2; ++i) {
+        expect_error(dir->certificate_for("stranger@a.example", KeyScope::user_agent),
+                     Errc::untrusted, "unable to get local issuer certificate");
+        auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+        BOOST_TEST(r.ok(), why(r));
+    }
+}
+
 // With a trust anchor that no path reaches, discovery walks the loop A -> B
 // -> A of the cross-certificates and must stop.
 BOOST_AUTO_TEST_CASE(cross_certificate_loop_ends)
