@@ -64,6 +64,7 @@ struct DirectoryConfig {
     std::string tls_cacert;                // PEM CA file for TLS; empty: the system's
     bool referrals = false;                // chase referrals (RFC 4511 section 4.1.10)
     int timeout_ms = 5000;                 // connect, bind, search and lock wait, each
+    int lookup_timeout_ms = 0;             // one whole look-up; 0: 2 * timeout_ms
     int cache_ttl_s = 300;                 // positive results; 0 turns the cache off
     int cache_negative_ttl_s = 60;         // "no certificate", "untrusted"
     int cache_max_stale_s = 900;           // served while the directory is down
@@ -151,7 +152,11 @@ public:
     virtual ~Directory() = default;
 
     // certificate_for returns the first of the address's certificates
-    // whose path validates with the given scope.  Errors:
+    // whose path validates with the given scope.  The whole call, every
+    // search included, is bounded by lookup_timeout_ms (validate_path
+    // likewise): past it, no further search is made and the call fails
+    // with directory_unavailable "lookup exceeded its time limit" (a
+    // connect under way may overrun it by up to timeout_ms).  Errors:
     // directory_unavailable (server down, timeout, garbage), no_certificate
     // (no entry or no certificate), untrusted (every candidate failed path
     // validation; detail says why for the last one).

@@ -198,6 +198,36 @@ struct EntryMaterial {
     std::vector<X509Ptr> signers;
 };
 
+// Budget is what one certificate_for or validate_path call may still
+// spend: its deadline (lookup_timeout_ms from the start), checked before
+// each search and in path discovery.  outage records that a search failed
+// for want of the server (no connection, a timeout, the deadline).
+struct Budget {
+    std::chrono::steady_clock::time_point deadline;
+    bool outage = false;
+
+    explicit Budget(const DirectoryConfig& c)
+        : deadline(std::chrono::steady_clock::now() +
+                   std::chrono::milliseconds(c.lookup_timeout_ms > 0 ? c.lookup_timeout_ms
+                                                                     : 2 * c.timeout_ms))
+    {
+    }
+
+    // left_ms is the time left, at least 0.
+    int left_ms() const
+    {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        return left.count() > 0 ? static_cast<int>(left.count()) : 0;
+    }
+
+    Error exceeded()
+    {
+        outage = true;
+        return make_error(Errc::directory_unavailable, "lookup exceeded its time limit");
+    }
+};
+
 class LdapDirectory final : public Directory {
 public:
     LdapDirectory(DirectoryConfig config, X509StorePtr store, std::vector<X509Ptr> anchors)
@@ -232,6 +262,7 @@ private:
     // One validation's state: the certificates and CRLs fetched per entry.
     struct Discovery {
         const PathOptions* options = nullptr;
+        Budget* budget = nullptr;
         std::map<std::string, std::vector<X509Ptr>> by_name;
         std::map<std::string, std::vector<X509CrlPtr>> crls;
         std::map<std::string, std::vector<X509Ptr>> signers;  // userCertificate
@@ -247,20 +278,23 @@ private:
     int start_tls(LDAP* ld);
     int bind(LDAP* ld);
     void quiet_locked(const std::string& reason);
-    Result<std::vector<Attributes>> search(const std::string& base, int scope,
+    Result<std::vector<Attributes>> search(Budget& budget, const std::string& base, int scope,
                                            const std::string& filter,
                                            const std::vector<std::string>& attrs);
     Result<std::vector<Attributes>> search_locked(const std::string& base, int scope,
                                                   const std::string& filter,
                                                   const std::vector<std::string>& attrs,
-                                                  int* rc_out);
+                                                  int timeout_ms, int* rc_out);
     Result<const std::vector<X509Ptr>*> issuers_named(Discovery& d, const X509_NAME* name);
-    Result<std::shared_ptr<const EntryMaterial>> entry_material(const std::string& dn,
+    Result<std::shared_ptr<const EntryMaterial>> entry_material(Budget& budget,
+                                                                const std::string& dn,
                                                                 const X509_NAME* name);
-    Result<std::shared_ptr<EntryMaterial>> fetch_entry(const std::string& dn,
+    Result<std::shared_ptr<EntryMaterial>> fetch_entry(Budget& budget, const std::string& dn,
                                                        const X509_NAME* name, bool* absent);
-    Result<ValidatedCertificate> lookup(std::string_view mail, KeyScope scope,
+    Result<ValidatedCertificate> lookup(Budget& budget, std::string_view mail, KeyScope scope,
                                         PathTrace* trace);
+    Result<ValidatedCertificate> validate_within(Budget& budget, X509* certificate,
+                                                 const PathOptions& options);
     Result<ValidatedCertificate> trace_certificate(std::string_view mail, KeyScope scope,
                                                    PathTrace& trace) override;
     Result<bool> extend(Discovery& d, ValidatedCertificate* out);
@@ -494,40 +528,68 @@ void LdapDirectory::quiet_locked(const std::string& reason)
     m_quiet_reason = reason;
 }
 
-Result<std::vector<Attributes>> LdapDirectory::search(const std::string& base, int scope,
-                                                      const std::string& filter,
+// search runs one search within what is left of the budget: each wait
+// (for the session, for the answer) is the shorter of timeout_ms and the
+// time left.  A failure for want of the server marks the budget's outage.
+Result<std::vector<Attributes>> LdapDirectory::search(Budget& budget, const std::string& base,
+                                                      int scope, const std::string& filter,
                                                       const std::vector<std::string>& attrs)
 {
-    // Waiting for the session counts against the time limit too: with a
-    // slow server, the threads behind the one talking to it give up.
-    std::unique_lock<std::timed_mutex> lock(m_mutex, std::defer_lock);
-    if (!lock.try_lock_for(std::chrono::milliseconds(m_config.timeout_ms))) {
-        return make_error(Errc::directory_unavailable,
-                          "directory busy: no session free within " +
-                              std::to_string(m_config.timeout_ms) + " ms");
-    }
-    if (std::chrono::steady_clock::now() < m_quiet_until) {
-        return make_error(Errc::directory_unavailable, m_quiet_reason + " (not retried yet)");
-    }
+    auto r = [&]() -> Result<std::vector<Attributes>> {
+        if (budget.left_ms() <= 0) {
+            return budget.exceeded();
+        }
+        // Waiting for the session counts against the time limit too: with
+        // a slow server, the threads behind the one talking to it give up.
+        const int wait_ms = std::min(m_config.timeout_ms, budget.left_ms());
+        std::unique_lock<std::timed_mutex> lock(m_mutex, std::defer_lock);
+        if (!lock.try_lock_for(std::chrono::milliseconds(wait_ms))) {
+            if (wait_ms < m_config.timeout_ms) {
+                return budget.exceeded();
+            }
+            return make_error(Errc::directory_unavailable,
+                              "directory busy: no session free within " +
+                                  std::to_string(m_config.timeout_ms) + " ms");
+        }
+        if (std::chrono::steady_clock::now() < m_quiet_until) {
+            return make_error(Errc::directory_unavailable,
+                              m_quiet_reason + " (not retried yet)");
+        }
 
-    // A session that the server dropped (restart, idle timeout) shows up
-    // as LDAP_SERVER_DOWN on its next use: reconnect once and ask again.
-    for (int attempt = 0;; ++attempt) {
-        if (!m_ld) {
-            X400_TRY(connect_locked());
+        // A session that the server dropped (restart, idle timeout) shows
+        // up as LDAP_SERVER_DOWN on its next use: reconnect once and ask
+        // again.
+        for (int attempt = 0;; ++attempt) {
+            if (!m_ld) {
+                X400_TRY(connect_locked());
+            }
+            const int left = budget.left_ms();
+            if (left <= 0) {
+                return budget.exceeded();
+            }
+            int rc = LDAP_SUCCESS;
+            auto found = search_locked(base, scope, filter, attrs,
+                                       std::min(m_config.timeout_ms, left), &rc);
+            if (found.ok() || attempt > 0 ||
+                (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR)) {
+                if (!found.ok() && (rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMIT_EXCEEDED) &&
+                    left < m_config.timeout_ms) {
+                    return budget.exceeded();
+                }
+                return found;
+            }
+            m_ld.reset();
         }
-        int rc = LDAP_SUCCESS;
-        auto r = search_locked(base, scope, filter, attrs, &rc);
-        if (r.ok() || attempt > 0 || (rc != LDAP_SERVER_DOWN && rc != LDAP_CONNECT_ERROR)) {
-            return r;
-        }
-        m_ld.reset();
+    }();
+    if (!r && r.error().code == Errc::directory_unavailable) {
+        budget.outage = true;
     }
+    return r;
 }
 
 Result<std::vector<Attributes>> LdapDirectory::search_locked(
     const std::string& base, int scope, const std::string& filter,
-    const std::vector<std::string>& attrs, int* rc_out)
+    const std::vector<std::string>& attrs, int timeout_ms, int* rc_out)
 {
     std::vector<char*> attr_ptrs;
     for (const std::string& a : attrs) {
@@ -536,8 +598,8 @@ Result<std::vector<Attributes>> LdapDirectory::search_locked(
     attr_ptrs.push_back(nullptr);
 
     // The timeout bounds both our wait and, as timeLimit, the server's
-    // work (RFC 4511 section 4.5.1.5).
-    timeval tv = to_timeval(m_config.timeout_ms);
+    // work (RFC 4511 section 4.5.1.5).  libldap refuses a zero timeout.
+    timeval tv = to_timeval(std::max(timeout_ms, 1));
     LDAPMessage* raw = nullptr;
     const int rc =
         ldap_search_ext_s(m_ld.get(), base.c_str(), scope, filter.c_str(), attr_ptrs.data(), 0,
@@ -568,7 +630,10 @@ Result<std::vector<Attributes>> LdapDirectory::search_locked(
         // afresh next time.
         std::string detail = m_uri + ": search of \"" + base + "\" failed: " + ldap_err2string(rc);
         m_ld.reset();
-        if (rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMIT_EXCEEDED) {
+        // A wait cut short by the caller's deadline is not the server's
+        // silence: no quiet period for the other threads then.
+        if ((rc == LDAP_TIMEOUT || rc == LDAP_TIMELIMIT_EXCEEDED) &&
+            timeout_ms >= m_config.timeout_ms) {
             quiet_locked(detail);
         }
         return make_error(Errc::directory_unavailable, std::move(detail),
@@ -628,7 +693,7 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
     if (dn->empty() || d.by_name.size() > k_max_lookups) {
         return &found;
     }
-    auto material = entry_material(*dn, name);
+    auto material = entry_material(*d.budget, *dn, name);
     if (!material) {
         return material.error();
     }
@@ -650,7 +715,7 @@ Result<const std::vector<X509Ptr>*> LdapDirectory::issuers_named(Discovery& d,
 // the directory is down, a copy fetched less than cache_max_stale_s ago
 // stands in.
 Result<std::shared_ptr<const EntryMaterial>> LdapDirectory::entry_material(
-    const std::string& dn, const X509_NAME* name)
+    Budget& budget, const std::string& dn, const X509_NAME* name)
 {
     if (m_entries) {
         if (auto hit = m_entries->fresh(dn)) {
@@ -658,7 +723,7 @@ Result<std::shared_ptr<const EntryMaterial>> LdapDirectory::entry_material(
         }
     }
     bool absent = false;
-    auto fetched = fetch_entry(dn, name, &absent);
+    auto fetched = fetch_entry(budget, dn, name, &absent);
     if (!fetched) {
         if (m_entries && fetched.error().code == Errc::directory_unavailable) {
             if (auto old = m_entries->stale(dn)) {
@@ -679,12 +744,13 @@ Result<std::shared_ptr<const EntryMaterial>> LdapDirectory::entry_material(
 // subject is name; the entry's CRLs, ARLs and delta CRLs; and its
 // userCertificate values of that subject as possible CRL signers.  An
 // absent entry gives no material and sets *absent.
-Result<std::shared_ptr<EntryMaterial>> LdapDirectory::fetch_entry(const std::string& dn,
+Result<std::shared_ptr<EntryMaterial>> LdapDirectory::fetch_entry(Budget& budget,
+                                                                  const std::string& dn,
                                                                   const X509_NAME* name,
                                                                   bool* absent)
 {
     auto material = std::make_shared<EntryMaterial>();
-    auto entries = search(dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+    auto entries = search(budget, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
                           {"cACertificate;binary", "crossCertificatePair;binary",
                            "certificateRevocationList;binary",
                            "authorityRevocationList;binary", "deltaRevocationList;binary",
@@ -870,6 +936,9 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
 // certificates).  max_path_length bounds the certificates above the user.
 Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
 {
+    if (d.budget->left_ms() <= 0) {
+        return d.budget->exceeded();
+    }
     X509* top = d.path.back();
     if (d.attempts < k_max_attempts && anchor_for(top) != nullptr) {
         auto r = try_path(d, out);
@@ -936,6 +1005,14 @@ Result<ValidatedCertificate> LdapDirectory::validate(X509* certificate, KeyScope
 Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
                                                           const PathOptions& options)
 {
+    Budget budget(m_config);
+    return validate_within(budget, certificate, options);
+}
+
+// validate_within is validate_path within the given budget.
+Result<ValidatedCertificate> LdapDirectory::validate_within(Budget& budget, X509* certificate,
+                                                            const PathOptions& options)
+{
     if (certificate == nullptr) {
         return make_error(Errc::no_certificate, "no certificate to validate");
     }
@@ -954,6 +1031,7 @@ Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
 
     Discovery d;
     d.options = &options;
+    d.budget = &budget;
     d.path.push_back(certificate);
     if (options.trace != nullptr) {
         d.step_of.push_back(
@@ -994,8 +1072,9 @@ Result<ValidatedCertificate> LdapDirectory::validate_path(X509* certificate,
 Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mail,
                                                             KeyScope scope)
 {
+    Budget budget(m_config);
     if (!m_results) {
-        return lookup(mail, scope, nullptr);
+        return lookup(budget, mail, scope, nullptr);
     }
     std::string key = lower(mail) + "\n" + scope_name(scope);
     if (auto hit = m_results->fresh(key)) {
@@ -1005,7 +1084,7 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
         }
         return r.error();
     }
-    auto r = lookup(mail, scope, nullptr);
+    auto r = lookup(budget, mail, scope, nullptr);
     if (r.ok()) {
         m_results->put(key,
                        std::make_shared<const Result<ValidatedCertificate>>(copy_validated(*r)),
@@ -1027,7 +1106,8 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
 Result<ValidatedCertificate> LdapDirectory::trace_certificate(std::string_view mail,
                                                               KeyScope scope, PathTrace& trace)
 {
-    return lookup(mail, scope, &trace);
+    Budget budget(m_config);
+    return lookup(budget, mail, scope, &trace);
 }
 
 // publish writes one Publication with a single ModifyRequest, so that an
@@ -1041,7 +1121,7 @@ Status LdapDirectory::publish(const Publication& p)
     }
     int rc = LDAP_SUCCESS;
     auto entries = search_locked(p.entry_dn, LDAP_SCOPE_BASE, "(objectClass=*)",
-                                 {"objectClass"}, &rc);
+                                 {"objectClass"}, m_config.timeout_ms, &rc);
     if (!entries) {
         return entries.error();
     }
@@ -1142,8 +1222,8 @@ Status LdapDirectory::publish(const Publication& p)
 }
 
 // lookup finds the address's entries and validates their certificates.
-Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeyScope scope,
-                                                   PathTrace* trace)
+Result<ValidatedCertificate> LdapDirectory::lookup(Budget& budget, std::string_view mail,
+                                                   KeyScope scope, PathTrace* trace)
 {
     const std::string shown(mail.substr(0, 100));
     if (mail.empty()) {
@@ -1164,7 +1244,8 @@ Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeySco
         }
     }
 
-    auto entries = search(m_config.base, LDAP_SCOPE_SUBTREE, filter, {"userCertificate;binary"});
+    auto entries =
+        search(budget, m_config.base, LDAP_SCOPE_SUBTREE, filter, {"userCertificate;binary"});
     if (!entries) {
         return entries.error();
     }
@@ -1201,7 +1282,7 @@ Result<ValidatedCertificate> LdapDirectory::lookup(std::string_view mail, KeySco
                 trace->end_entity_source =
                     dn.empty() ? std::string() : std::string(dn[0].begin(), dn[0].end());
             }
-            auto r = validate_path(cert.get(), options);
+            auto r = validate_within(budget, cert.get(), options);
             if (r.ok() || r.error().code != Errc::untrusted) {
                 return r;
             }
@@ -1281,6 +1362,9 @@ Result<std::unique_ptr<Directory>> Directory::open(const DirectoryConfig& config
     }
     if (config.timeout_ms <= 0 || config.max_path_length < 1) {
         return make_error(Errc::config, "ldap: timeout and path length must be positive");
+    }
+    if (config.lookup_timeout_ms < 0) {
+        return make_error(Errc::config, "ldap: lookup timeout must not be negative");
     }
     if (config.bind_method == BindMethod::simple &&
         (config.bind_dn.empty() || config.bind_password.empty())) {

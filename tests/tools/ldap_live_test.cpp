@@ -481,6 +481,26 @@ BOOST_AUTO_TEST_CASE(server_silent_after_bind_fails_within_timeout)
     BOOST_TEST(took < 2.0, "got " << took << " s, want under timeout + 1 s");
 }
 
+// One look-up has one deadline, lookup_timeout_ms, however many searches
+// it makes: here it cuts the search short of timeout_ms, and the failure
+// says so.
+BOOST_AUTO_TEST_CASE(lookup_deadline_bounds_the_whole_call)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.uris = {env("X400_LDAP_MUTE_URI")};
+    c.timeout_ms = 2000;
+    c.lookup_timeout_ms = 600;
+    auto dir = open_with(c);
+    const auto start = std::chrono::steady_clock::now();
+    expect_error(dir->certificate_for("alice@a.example", KeyScope::user_agent),
+                 Errc::directory_unavailable, "lookup exceeded its time limit");
+    const double took = seconds_since(start);
+    BOOST_TEST_MESSAGE("lookup deadline: failed after " << took << " s");
+    BOOST_TEST(took < 1.5, "got " << took << " s, want under lookup_timeout_ms + 0.9 s");
+    c.lookup_timeout_ms = -1;
+    BOOST_TEST(!Directory::open(c).ok());
+}
+
 // Random bytes for an answer are a broken server, not a crash and not a
 // hang.
 BOOST_AUTO_TEST_CASE(garbage_server_fails_cleanly)
