@@ -37,6 +37,14 @@ namespace {
 // names looked up and the candidate paths handed to OpenSSL.
 constexpr std::size_t k_max_lookups = 64;
 constexpr int k_max_attempts = 16;
+
+// k_max_candidates bounds the work of one discovery: the candidate issuer
+// certificates extend may look at in all.  k_max_attempts counts only the
+// paths that reach an anchor, and X509_check_issued compares names and key
+// identifiers, not signatures, so a mesh of cross-certificates that reaches
+// no anchor would otherwise be walked through every ordering of its
+// certificates (exponential in max_path_length).
+constexpr int k_max_candidates = 2000;
 constexpr int k_max_entries = 64;
 
 // Attributes is what one search returned: the values of each requested
@@ -269,6 +277,7 @@ private:
         std::vector<X509*> path;
         std::vector<int> step_of;  // with a trace: each path element's step
         int attempts = 0;
+        int candidates = 0;  // looked at by extend, against k_max_candidates
         bool have_error = false;
         Error first_error;
     };
@@ -763,10 +772,19 @@ Result<std::shared_ptr<EntryMaterial>> LdapDirectory::fetch_entry(Budget& budget
         return entries.error();
     }
     *absent = entries->empty();
+    // The same certificate may sit in the entry more than once (as
+    // cACertificate and in a pair, or in two pairs): once is enough for
+    // path discovery, where each copy would be another branch.
     auto keep = [&](X509Ptr cert) {
-        if (cert && X509_NAME_cmp(X509_get_subject_name(cert.get()), name) == 0) {
-            material->certificates.push_back(std::move(cert));
+        if (!cert || X509_NAME_cmp(X509_get_subject_name(cert.get()), name) != 0) {
+            return;
         }
+        for (const X509Ptr& have : material->certificates) {
+            if (X509_cmp(have.get(), cert.get()) == 0) {
+                return;
+            }
+        }
+        material->certificates.push_back(std::move(cert));
     };
     for (Attributes& entry : *entries) {
         for (const Bytes& v : entry["cacertificate"]) {
@@ -933,7 +951,11 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
 // trust anchor's subject (try the path), else fetch the issuer's
 // certificates from the directory and follow each that did issue the top
 // one, unless it is already on the path (a loop of cross
-// certificates).  max_path_length bounds the certificates above the user.
+// certificates).  max_path_length bounds the certificates above the user;
+// k_max_candidates and the budget's deadline bound the whole search: past
+// the first it fails with untrusted "path search gave up after N
+// candidates" (the directory answered; what it holds is the problem),
+// past the second with directory_unavailable (see Budget).
 Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
 {
     if (d.budget->left_ms() <= 0) {
@@ -970,6 +992,11 @@ Result<bool> LdapDirectory::extend(Discovery& d, ValidatedCertificate* out)
     for (const X509Ptr& c : **issuers) {
         if (d.attempts >= k_max_attempts) {
             break;
+        }
+        if (++d.candidates > k_max_candidates) {
+            return make_error(Errc::untrusted, "path search gave up after " +
+                                                   std::to_string(k_max_candidates) +
+                                                   " candidates");
         }
         const int step = add_step(trace, c.get(), source, trace ? d.step_of.back() : -1);
         if (contains(d.path, c.get())) {

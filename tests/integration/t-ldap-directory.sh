@@ -141,6 +141,27 @@ SAN=revoked@a.example sign revoked ca-a ua 14
 SAN=carol@c.example newkey carol "/DC=example/DC=c/CN=carol"
 SAN=carol@c.example sign carol ca-c ua 15
 
+# A cross-certificate mesh that reaches no anchor (issue #3, review): CAs X
+# and Y (under dc=a) certify each other six times over, with distinct
+# serials, and X certifies mesh@a.example.  Path discovery must give up
+# quickly rather than try every ordering.  The self-signed mesh-x and
+# mesh-y only sign; they are not published.
+for m in x y; do
+    newkey "mesh-$m" "/DC=example/DC=a/CN=${m^^}"
+    ossl x509 -req -in "$P/mesh-$m.csr" -signkey "$P/mesh-$m.key" -set_serial 1 -days 3650 \
+        -sha256 -extfile "$P/openssl.cnf" -extensions ca -out "$P/mesh-$m.pem"
+done
+for i in 1 2 3 4 5 6; do
+    ossl x509 -req -in "$P/mesh-x.csr" -CA "$P/mesh-y.pem" -CAkey "$P/mesh-y.key" \
+        -set_serial $((20 + i)) -days 3650 -sha256 -extfile "$P/openssl.cnf" -extensions ca \
+        -out "$P/mesh-x-by-y-$i.pem"
+    ossl x509 -req -in "$P/mesh-y.csr" -CA "$P/mesh-x.pem" -CAkey "$P/mesh-x.key" \
+        -set_serial $((30 + i)) -days 3650 -sha256 -extfile "$P/openssl.cnf" -extensions ca \
+        -out "$P/mesh-y-by-x-$i.pem"
+done
+SAN=mesh@a.example newkey mesh "/DC=example/DC=a/CN=mesh"
+SAN=mesh@a.example sign mesh mesh-x ua 17
+
 # The expired user needs dates in the past, which only "openssl ca" sets.
 SAN=expired@a.example newkey expired "/DC=example/DC=a/CN=expired"
 SAN=expired@a.example ossl ca -batch -name ca_expired -notext -cert "$P/ca-a.pem" \
@@ -202,6 +223,8 @@ pair() {
 pair "$P/pair-a-forward.der" "$P/cross-a-by-b.der" -
 pair "$P/pair-a-reverse.der" - "$P/cross-b-by-a.der"
 pair "$P/pair-b.der" "$P/cross-b-by-a.der" "$P/cross-a-by-b.der"
+# X's entry holds one of its certificates twice, once in a pair.
+pair "$P/pair-mesh-x.der" "$P/mesh-x-by-y-1.der" -
 
 # ---------------------------------------------------------------------------
 # The directory.
@@ -254,6 +277,17 @@ objectClass: pkiCA
 cn: CA
 cACertificate;binary:< file://$P/ca-c.der
 EOF
+for m in x y; do
+    {
+        printf '\ndn: cn=%s,dc=a,dc=example\n' "${m^^}"
+        printf 'objectClass: organizationalRole\nobjectClass: pkiCA\ncn: %s\n' "${m^^}"
+        for i in 1 2 3 4 5 6; do
+            other=$([ $m = x ] && echo y || echo x)
+            echo "cACertificate;binary:< file://$P/mesh-$m-by-$other-$i.der"
+        done
+        [ $m = x ] && echo "crossCertificatePair;binary:< file://$P/pair-mesh-x.der"
+    } >>"$W/pki.ldif"
+done
 user_ldif() {
     local uid=$1 domain=$2 cert=${3:-$1}
     cat <<EOF
@@ -276,6 +310,7 @@ EOF
     user_ldif stranger a
     user_ldif revoked a
     user_ldif carol c
+    user_ldif mesh a
     user_ldif impostor a alice   # an entry holding someone else's certificate
 } >>"$W/pki.ldif"
 
