@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cctype>
 #include <cstring>
 #include <map>
 
@@ -107,10 +108,20 @@ Status LmdbStore::commit(MdbTxnPtr& txn, std::string_view what)
 
 Result<std::string> LmdbStore::pair_key(std::string_view originator, std::string_view recipient)
 {
+    // x400sec compares addresses without regard to case (the directory
+    // does too), so the key folds them: "Alice@" must find alice's window,
+    // or a replay under another spelling would meet an empty one.  Angle
+    // brackets, as an operator may type them, are dropped.
+    auto fold = [](std::string_view a) {
+        if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+        std::string out(a);
+        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return out;
+    };
     // Addresses hold no NUL, so NUL separates them unambiguously.
-    std::string key(originator);
+    std::string key = fold(originator);
     key += '\0';
-    key += recipient;
+    key += fold(recipient);
     if (key.size() > static_cast<std::size_t>(::mdb_env_get_maxkeysize(m_env.get())) ||
         originator.empty() || recipient.empty() ||
         originator.find('\0') != std::string_view::npos ||

@@ -117,8 +117,14 @@ void ReplayWindow::forget(std::uint64_t number)
 
 void ReplayWindow::resize(std::uint32_t width)
 {
-    // Growing keeps every bit; shrinking keeps the newest ones.
+    // Shrinking keeps the newest bits.  Growing must not let numbers that
+    // had already fallen out of the old window back in: they may have been
+    // delivered, so the added, older part counts as seen.
+    const std::uint32_t old_width = this->width();
     m_bits.resize(words_for(width), 0);
+    if (m_any) {
+        for (std::uint64_t i = old_width; i < this->width(); ++i) set_bit(i, true);
+    }
 }
 
 std::string ReplayWindow::encode() const
