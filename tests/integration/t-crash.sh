@@ -9,7 +9,8 @@ set -euo pipefail
 work=$(mktemp -d /tmp/x400sec-t-crash.XXXXXX)
 chmod 755 "$work"
 . "$X400_SOURCE/tests/lib/e2e.sh"
-trap 'e2e_teardown; rm -rf "$work"' EXIT
+client=""
+trap '[ -n "$client" ] && kill "$client" 2>/dev/null; e2e_teardown; rm -rf "$work"' EXIT
 e2e_setup "$work" >"$work/setup.log" 2>&1 || { cat "$work/setup.log" >&2; exit 1; }
 x400sec="$X400_BUILD/tools/x400sec"
 kills=${CRASH_KILLS:-20}
@@ -24,7 +25,7 @@ fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
 import os, smtplib, sys, time
 port, work, tag = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 sent = tries = 0
-while not os.path.exists(work + "/stop") or sent < 5:
+while os.path.isdir(work) and (not os.path.exists(work + "/stop") or sent < 5):
     msg = ("From: alice@a.example\r\nTo: bob@b.example\r\nSubject: crash %d\r\n"
            "Message-ID: <crash%d.%s@test>\r\n\r\nMessage %d.\r\n" % (sent, sent, tag, sent))
     while True:
@@ -34,6 +35,8 @@ while not os.path.exists(work + "/stop") or sent < 5:
                 s.sendmail("alice@a.example", ["bob@b.example"], msg)
             break
         except (smtplib.SMTPException, OSError):
+            if not os.path.isdir(work):
+                sys.exit(1)
             time.sleep(0.2)
     sent += 1
     time.sleep(0.02)  # leave the shared machine some air
