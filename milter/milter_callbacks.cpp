@@ -39,6 +39,9 @@ sfsistat guarded(SMFICTX* ctx, const char* where, F body)
         Session* s = session_of(ctx);
         log_line(LogLevel::error, s ? s->queue_id() : "", "milter",
                  std::string(where) + ": " + e.what() + " -- temporary failure");
+        // The MTA will retry: numbers this message recorded must not make
+        // the retry look like a replay.
+        if (s != nullptr) s->abandon();
     }
     return SMFIS_TEMPFAIL;
 }
