@@ -252,7 +252,7 @@ int state_reset_main(const Args& args)
     auto o = open_for("state reset", args, 2, 2, usage, status);
     if (!o) return status;
     const std::string reason = o->opts.get("--reason");
-    if (reason.empty()) {
+    if (reason.find_first_not_of(" \t") == std::string::npos) {
         std::fprintf(stderr, "x400sec: state reset: --reason TEXT is required\n%s", usage);
         return k_exit_usage;
     }
@@ -264,8 +264,12 @@ int state_reset_main(const Args& args)
     }
     log_reset("NOQUEUE: state: " +
               std::string(*done ? "replay window reset" : "no replay window to reset") +
-              ": originator=<" + pos[0] + "> rcpt=<" + pos[1] + "> uid=" +
+              ": originator=" + log_value(pos[0]) + " rcpt=" + log_value(pos[1]) + " uid=" +
               std::to_string(getuid()) + " reason=" + log_value(reason));
+    if (!*done) {
+        std::fprintf(stderr, "x400sec: state reset: no replay window for that pair\n");
+        return k_exit_failure;
+    }
     return k_exit_ok;
 }
 
