@@ -209,10 +209,15 @@ struct EntryMaterial {
 // Budget is what one certificate_for or validate_path call may still
 // spend: its deadline (lookup_timeout_ms from the start), checked before
 // each search and in path discovery.  outage records that a search failed
-// for want of the server (no connection, a timeout, the deadline).
+// for want of the server (no connection, a timeout, the deadline);
+// stale_crl that a path failed on a stale CRL under StaleCrlPolicy::tempfail.
+// Both give directory_unavailable, but only an outage lets certificate_for
+// serve a cached answer: a stale CRL comes from a directory that is up, and
+// may revoke the very certificate cached (RFC 5280 section 6.3.3).
 struct Budget {
     std::chrono::steady_clock::time_point deadline;
     bool outage = false;
+    bool stale_crl = false;
 
     explicit Budget(const DirectoryConfig& c)
         : deadline(std::chrono::steady_clock::now() +
@@ -937,6 +942,9 @@ Result<bool> LdapDirectory::try_path(Discovery& d, ValidatedCertificate* out)
         return true;
     }
     Error e = path_error(ctx.get(), m_config.stale_crl);
+    if (e.code == Errc::directory_unavailable) {
+        d.budget->stale_crl = true;  // the only temporary failure path_error gives
+    }
     if (attempt != nullptr) {
         attempt->verdict = e.detail;
     }
@@ -1094,8 +1102,11 @@ Result<ValidatedCertificate> LdapDirectory::validate_within(Budget& budget, X509
 
 // certificate_for answers from the cache when it can.  Only definite
 // answers are cached (a valid certificate; no certificate, or none that
-// validates); a directory failure is never cached, but may be bridged by
-// a positive answer fetched less than cache_max_stale_s ago.
+// validates); a directory failure is never cached, but a real outage (a
+// search that failed for want of the server) may be bridged by a positive
+// answer fetched less than cache_max_stale_s ago.  A stale CRL is not an
+// outage: it stays a temporary failure (directory_unavailable, so the MTA
+// retries), never answered from the cache.
 Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mail,
                                                             KeyScope scope)
 {
@@ -1119,7 +1130,8 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
     } else if (r.error().code == Errc::untrusted || r.error().code == Errc::no_certificate) {
         m_results->put(key, std::make_shared<const Result<ValidatedCertificate>>(r.error()),
                        true);
-    } else if (r.error().code == Errc::directory_unavailable) {
+    } else if (r.error().code == Errc::directory_unavailable && budget.outage &&
+               !budget.stale_crl) {
         if (auto old = m_results->stale(key)) {
             ValidatedCertificate v = copy_validated(**old);
             v.warnings.push_back("directory unavailable (" + r.error().detail +

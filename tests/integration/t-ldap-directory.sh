@@ -177,7 +177,12 @@ ossl ca -batch -name ca_expired -gencrl -crldays 30 -cert "$P/ca-a.pem" \
     -keyfile "$P/ca-a.key" -out "$P/crl-a.crl.pem"
 CADB=$P/index-b.txt ossl ca -batch -name ca_expired -gencrl -crldays 30 \
     -cert "$P/ca-b.pem" -keyfile "$P/ca-b.key" -out "$P/crl-b.crl.pem"
-for ca in a b; do
+# A stale CRL of CA A (nextUpdate in the past), which ldap_live_test
+# publishes for a while to see that a stale CRL is not served from the cache.
+ossl ca -batch -name ca_expired -gencrl -crl_lastupdate 20200101000000Z \
+    -crl_nextupdate 20200201000000Z -cert "$P/ca-a.pem" -keyfile "$P/ca-a.key" \
+    -out "$P/crl-a-stale.crl.pem"
+for ca in a b a-stale; do
     ossl crl -in "$P/crl-$ca.crl.pem" -outform DER -out "$P/crl-$ca.crl"
 done
 

@@ -21,6 +21,8 @@
 #include <csignal>
 #include <ctime>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -617,6 +619,60 @@ BOOST_AUTO_TEST_CASE(directory_down_then_back)
     BOOST_REQUIRE(std::system(env("X400_SLAPD_START").c_str()) == 0);
     r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
     BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+}
+
+// read_bytes returns a file's contents.
+x400::Bytes read_bytes(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
+    return x400::Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// publish_crl_a replaces CA A's CRL and ARL with the DER file crl.
+void publish_crl_a(const std::string& crl)
+{
+    DirectoryConfig c;
+    c.uris = {env("X400_LDAP_URI")};
+    c.bind_method = x400::ldap::BindMethod::simple;
+    c.bind_dn = env("SLAPD_ROOTDN");
+    c.bind_password = env("SLAPD_ROOTPW");
+    c.timeout_ms = 3000;
+    x400::ldap::Publication p;
+    p.entry_dn = "cn=CA,dc=a,dc=example";
+    p.crls = {read_bytes(pki(crl))};
+    p.arls = p.crls;
+    p.replace = true;
+    auto st = x400::ldap::publish(c, p);
+    BOOST_REQUIRE_MESSAGE(st.ok(), "publish " << crl << ": " << why(st));
+}
+
+// A stale CRL under the default policy (tempfail) is a temporary failure
+// while the directory is up, not an outage: certificate_for must not
+// answer it with the cached result, which the stale CRL may well revoke.
+// Publishes a stale CRL of CA A, then the good one again; last, because
+// slapd is slower to stop after the writes, which upsets the timing of
+// cache_serves_stale_while_directory_down.
+BOOST_AUTO_TEST_CASE(stale_crl_is_not_bridged_by_the_cache)
+{
+    auto c = config_with_anchor("ca-a.pem");
+    c.cache_ttl_s = 1;
+    c.cache_max_stale_s = 60;
+    auto dir = open_with(c);
+    auto r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_REQUIRE_MESSAGE(r.ok(), why(r));
+
+    publish_crl_a("crl-a-stale.crl");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    const auto stale_served = dir->stats().lookups.stale_served;
+    publish_crl_a("crl-a.crl");
+
+    expect_error(r, Errc::directory_unavailable, "is stale");
+    BOOST_TEST(stale_served == 0u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    r = dir->certificate_for("alice@a.example", KeyScope::user_agent);
+    BOOST_TEST(r.ok(), why(r));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
