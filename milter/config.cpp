@@ -170,6 +170,13 @@ const std::vector<Key>& keys()
              return parse_int(v, 100, 60000, 10, c.ldap_timeout_ms);
          },
          [](const Config& c) { return std::to_string(c.ldap_timeout_ms); }},
+        {"ldap_lookup_timeout", "0",
+         "limit for one whole certificate look-up and path discovery, milliseconds; "
+         "0: twice ldap_timeout",
+         [](Config& c, const std::string& v) {
+             return parse_int(v, 0, 300000, 10, c.ldap_lookup_timeout_ms);
+         },
+         [](const Config& c) { return std::to_string(c.ldap_lookup_timeout_ms); }},
         INT_KEY(ldap_cache_ttl, "300", 0, 86400,
                 "seconds a found certificate or CA entry is reused; 0: no cache"),
         INT_KEY(ldap_cache_negative_ttl, "60", 0, 86400,

@@ -36,6 +36,7 @@ struct Config {
     std::string ldap_tls_cacert;
     bool ldap_referrals = false;
     int ldap_timeout_ms = 5000;
+    int ldap_lookup_timeout_ms = 0;  // 0: twice ldap_timeout_ms
     int ldap_cache_ttl = 300;                    // seconds; 0: no cache
     int ldap_cache_negative_ttl = 60;
     int ldap_cache_max_stale = 900;

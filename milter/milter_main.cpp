@@ -52,6 +52,7 @@ Result<ldap::DirectoryConfig> directory_config(const milter::Config& c)
     d.tls_cacert = c.ldap_tls_cacert;
     d.referrals = c.ldap_referrals;
     d.timeout_ms = c.ldap_timeout_ms;
+    d.lookup_timeout_ms = c.ldap_lookup_timeout_ms;
     d.cache_ttl_s = c.ldap_cache_ttl;
     d.cache_negative_ttl_s = c.ldap_cache_negative_ttl;
     d.cache_max_stale_s = c.ldap_cache_max_stale;
