@@ -10,7 +10,10 @@ work=$(mktemp -d /tmp/x400sec-t-crash.XXXXXX)
 chmod 755 "$work"
 . "$X400_SOURCE/tests/lib/e2e.sh"
 client=""
-trap '[ -n "$client" ] && kill "$client" 2>/dev/null; e2e_teardown; rm -rf "$work"' EXIT
+# Under set -e a failing command would end the trap early: every step here
+# must succeed or be allowed to fail.
+trap 'if [ -n "$client" ]; then kill "$client" 2>/dev/null || true; fi
+      e2e_teardown; rm -rf "$work"' EXIT
 e2e_setup "$work" >"$work/setup.log" 2>&1 || { cat "$work/setup.log" >&2; exit 1; }
 x400sec="$X400_BUILD/tools/x400sec"
 kills=${CRASH_KILLS:-20}
