@@ -1306,11 +1306,14 @@ Result<ValidatedCertificate> LdapDirectory::lookup(Budget& budget, std::string_v
             // certificate itself must name the address (RFC 5280 section
             // 4.2.1.6, an rfc822Name in subjectAltName, or emailAddress).
             std::string lower_mail(mail);
-            for (char& c : lower_mail) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (char& c : lower_mail) {
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
             if (X509_check_email(cert.get(), mail.data(), mail.size(), 0) != 1 &&
                 X509_check_email(cert.get(), lower_mail.data(), lower_mail.size(), 0) != 1) {
-                last = make_error(Errc::untrusted,
-                                  "<" + shown + ">: certificate in the entry is not for this address");
+                last = make_error(Errc::untrusted, "<" + shown +
+                                                       ">: certificate in the entry is not for "
+                                                       "this address");
                 continue;
             }
             PathOptions options;

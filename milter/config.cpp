@@ -274,7 +274,8 @@ Status check_config(const Config& c)
     const std::string& sock = c.socket;
     if (sock.rfind("unix:", 0) != 0 && sock.rfind("local:", 0) != 0 &&
         sock.rfind("inet:", 0) != 0 && sock.rfind("inet6:", 0) != 0) {
-        return make_error(Errc::config, "socket: '" + sock + "' is not unix:PATH or inet:PORT@HOST");
+        return make_error(Errc::config,
+                          "socket: '" + sock + "' is not unix:PATH or inet:PORT@HOST");
     }
     int depth = 0;
     for (char ch : c.ldap_user_filter) {
