@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "asn1/x411_internal.h"
+#include "base/text.h"
 
 namespace x400::asn1 {
 namespace detail {
@@ -80,11 +81,7 @@ const std::array<const char*, 4> k_rfc822_types = {"RFC-822", "RFC822C1", "RFC82
 
 bool iequal(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
+    return ascii_iequals(a, b);
 }
 
 // domain_to encodes a CHOICE { numeric, printable }: NumericString only

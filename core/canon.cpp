@@ -1,5 +1,6 @@
 // canon.cpp - the canonical content form (see canon.h).
 #include "core/canon.h"
+#include "base/text.h"
 
 #include <cctype>
 
@@ -51,7 +52,7 @@ std::string canonical_content(const Message& message)
     // Step 1: the covered fields.
     for (const auto& h : message.headers) {
         if (!is_covered_field(h.name)) continue;
-        for (char c : h.name) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out += ascii_lower(h.name);
         out += ':';
         out += relaxed_value(h.value);
         out += "\r\n";

@@ -1,5 +1,6 @@
 // message.cpp - header field helpers.
 #include "core/message.h"
+#include "base/text.h"
 
 #include <openssl/evp.h>
 
@@ -10,10 +11,7 @@ namespace x400::core {
 
 bool iequals(std::string_view a, std::string_view b)
 {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) ==
-                      std::tolower(static_cast<unsigned char>(y));
-           });
+    return ascii_iequals(a, b);
 }
 
 bool is_trace_field(std::string_view name)
@@ -29,13 +27,6 @@ bool is_own_field(std::string_view name)
 }
 
 namespace {
-
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string_view trim(std::string_view s)
 {
@@ -82,16 +73,10 @@ std::string strip_comments(std::string_view s)
 
 bool is_plain_address(std::string_view a)
 {
-    static const std::string_view k_specials = "!#$%&'*+-/=?^_`{|}~.@";
     if (std::count(a.begin(), a.end(), '@') != 1 || a.front() == '@' || a.back() == '@') {
         return false;
     }
-    for (char c : a) {
-        const bool alnum =
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!alnum && k_specials.find(c) == std::string_view::npos) return false;
-    }
-    return true;
+    return std::all_of(a.begin(), a.end(), [](char c) { return is_atext(c); });
 }
 
 std::string normalize_address(std::string_view address)
@@ -100,7 +85,7 @@ std::string normalize_address(std::string_view address)
     if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
     auto at = a.rfind('@');
     if (at == std::string_view::npos) return std::string(a);
-    return std::string(a.substr(0, at + 1)) + lower(a.substr(at + 1));
+    return std::string(a.substr(0, at + 1)) + ascii_lower(a.substr(at + 1));
 }
 
 bool same_address(std::string_view a, std::string_view b)

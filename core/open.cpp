@@ -1,5 +1,6 @@
 // open.cpp - verifying tokens and opening sealed content.
 #include "core/open.h"
+#include "base/text.h"
 
 #include <map>
 
@@ -293,13 +294,7 @@ namespace {
 std::string field_address(std::string_view a)
 {
     std::string out;
-    for (char c : a) {
-        const bool alnum =
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        out += alnum || std::string_view("!#$%&'*+-/=?^_`{|}~.@").find(c) != std::string_view::npos
-                   ? c
-                   : '?';
-    }
+    for (char c : a) out += is_atext(c) ? c : '?';
     return out;
 }
 

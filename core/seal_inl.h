@@ -3,6 +3,8 @@
 
 #include <map>
 
+#include "base/text.h"
+
 namespace x400::core {
 
 template <class Pred>
@@ -13,9 +15,7 @@ std::vector<HeaderEdit> removal_edits(const Message& m, Pred pred)
     std::map<std::string, int> seen;
     std::vector<std::pair<std::string, int>> doomed;
     for (const auto& h : m.headers) {
-        std::string key;
-        for (char c : h.name) key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        int n = ++seen[key];
+        int n = ++seen[ascii_lower(h.name)];
         if (pred(h)) doomed.emplace_back(h.name, n);
     }
     std::vector<HeaderEdit> edits;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/ossl.h"
+#include "base/text.h"
 #include "base/result.h"
 #include "core/scope.h"
 #include "ldap/directory.h"
@@ -57,21 +58,10 @@ using Attributes = std::map<std::string, Values>;
 // name (RFC 4512 section 2.5: types start with a letter).
 constexpr const char* k_dn_key = ":dn";
 
-std::string lower(std::string_view s)
-{
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
-}
-
 // base_type strips the options (";binary") off an attribute description.
 std::string base_type(std::string_view description)
 {
-    return lower(description.substr(0, description.find(';')));
+    return ascii_lower(description.substr(0, description.find(';')));
 }
 
 timeval to_timeval(int ms)
@@ -1114,7 +1104,7 @@ Result<ValidatedCertificate> LdapDirectory::certificate_for(std::string_view mai
     if (!m_results) {
         return lookup(budget, mail, scope, nullptr);
     }
-    std::string key = lower(mail) + "\n" + scope_name(scope);
+    std::string key = ascii_lower(mail) + "\n" + scope_name(scope);
     if (auto hit = m_results->fresh(key)) {
         const Result<ValidatedCertificate>& r = *hit->value;
         if (r.ok()) {
@@ -1171,7 +1161,7 @@ Status LdapDirectory::publish(const Publication& p)
     bool has_pki_user = false;
     bool has_pki_ca = false;
     for (const Bytes& v : (*entries)[0]["objectclass"]) {
-        const std::string oc = lower(std::string_view(
+        const std::string oc = ascii_lower(std::string_view(
             reinterpret_cast<const char*>(v.data()), v.size()));
         has_pki_user = has_pki_user || oc == "pkiuser";
         has_pki_ca = has_pki_ca || oc == "pkica";
@@ -1305,10 +1295,7 @@ Result<ValidatedCertificate> LdapDirectory::lookup(Budget& budget, std::string_v
             // The directory is not trusted to say whose key this is: the
             // certificate itself must name the address (RFC 5280 section
             // 4.2.1.6, an rfc822Name in subjectAltName, or emailAddress).
-            std::string lower_mail(mail);
-            for (char& c : lower_mail) {
-                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            }
+            const std::string lower_mail = ascii_lower(mail);
             if (X509_check_email(cert.get(), mail.data(), mail.size(), 0) != 1 &&
                 X509_check_email(cert.get(), lower_mail.data(), lower_mail.size(), 0) != 1) {
                 last = make_error(Errc::untrusted, "<" + shown +

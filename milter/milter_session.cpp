@@ -1,5 +1,6 @@
 // milter_session.cpp - the originating and receiving roles.
 #include "milter/milter_session.h"
+#include "base/text.h"
 
 #include <sys/stat.h>
 
@@ -49,8 +50,7 @@ Result<EVP_PKEY*> KeyStore::key_for(const std::string& address)
         return static_cast<EVP_PKEY*>(nullptr);
     }
     // Key files are named by the address in lower case.
-    std::string name = address;
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string name = ascii_lower(address);
     const std::string path = m_dir + "/" + name + ".key";
     struct stat st;
     if (stat(path.c_str(), &st) != 0) return static_cast<EVP_PKEY*>(nullptr);

@@ -17,6 +17,7 @@
 #include <map>
 
 #include "store/lmdb_handles.h"
+#include "base/text.h"
 #include "store/state_store.h"
 
 namespace x400::store {
@@ -114,9 +115,7 @@ Result<std::string> LmdbStore::pair_key(std::string_view originator, std::string
     // brackets, as an operator may type them, are dropped.
     auto fold = [](std::string_view a) {
         if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
-        std::string out(a);
-        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        return out;
+        return ascii_lower(a);
     };
     // Addresses hold no NUL, so NUL separates them unambiguously.
     std::string key = fold(originator);
