@@ -322,8 +322,10 @@ Result<PairState> LmdbStore::show(std::string_view originator, std::string_view 
     auto in = get(txn->get(), m_inbound, *key);
     if (!in) return in.error();
     if (*out || *in) {
-        p.originator = originator;
-        p.recipient = recipient;
+        // As the key spells them (folded), the same as list() shows.
+        const auto nul = key->find('\0');
+        p.originator = key->substr(0, nul);
+        p.recipient = key->substr(nul + 1);
     }
     if (*out) {
         auto n = decode_u64(**out);

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "ldap/directory.h"
+#include "ldap_test_env.h"
 
 using x400::Errc;
 using x400::KeyScope;
@@ -30,23 +31,9 @@ using x400::ldap::StartTls;
 
 namespace {
 
-std::string env(const char* name)
-{
-    const char* v = std::getenv(name);
-    BOOST_REQUIRE_MESSAGE(v != nullptr && *v != '\0', "environment lacks " << name);
-    return v;
-}
-
-template <class R>
-std::string why(const R& r)
-{
-    return r.ok() ? std::string() : r.error().text();
-}
-
-std::string pki(const std::string& file)
-{
-    return env("X400_PKI") + "/" + file;
-}
+using x400::test::env;
+using x400::test::pki;
+using x400::test::why;
 
 // base_config reads nothing but anonymous; callers set the bind.
 DirectoryConfig base_config(const std::string& uri)

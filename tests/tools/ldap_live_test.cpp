@@ -30,6 +30,7 @@
 
 #include "base/ossl.h"
 #include "ldap/directory.h"
+#include "ldap_test_env.h"
 
 using x400::Errc;
 using x400::KeyScope;
@@ -41,25 +42,9 @@ using x400::ldap::StaleCrlPolicy;
 
 namespace {
 
-std::string env(const char* name)
-{
-    const char* v = std::getenv(name);
-    BOOST_REQUIRE_MESSAGE(v != nullptr && *v != '\0', "environment lacks " << name);
-    return v;
-}
-
-// why is the text of a failed Result, for a message: Boost.Test builds
-// messages even when the check passes.
-template <class R>
-std::string why(const R& r)
-{
-    return r.ok() ? std::string() : r.error().text();
-}
-
-std::string pki(const std::string& file)
-{
-    return env("X400_PKI") + "/" + file;
-}
+using x400::test::env;
+using x400::test::pki;
+using x400::test::why;
 
 DirectoryConfig config_with_anchor(const std::string& anchor_pem)
 {
